@@ -1,0 +1,39 @@
+// The thread-local engine: an owner-only front over another engine. It adds no
+// synchronisation; it records which thread owns it so that debug builds can stop a
+// second thread from touching it (a data race the pool cannot survive).
+#pragma once
+
+#include "fastpool/engine/platform.hpp"
+
+namespace fastpool::engine {
+
+// A per-thread address: unique among live threads, free to read.
+inline const void* current_thread_tag() noexcept {
+  static thread_local char tag;
+  return &tag;
+}
+
+template <class Engine>
+class ThreadOwned {
+ public:
+  ThreadOwned() noexcept : owner_(current_thread_tag()) {}
+
+  // The engine, after checking (debug builds) that the caller owns it.
+  FP_FAST_PATH Engine& get(const char* who = "thread-local pool") noexcept {
+#ifndef NDEBUG
+    if (FP_UNLIKELY(owner_ != current_thread_tag())) fatal(who, this);
+#else
+    (void)who;
+#endif
+    return engine_;
+  }
+  Engine& unchecked() noexcept { return engine_; }
+  const Engine& unchecked() const noexcept { return engine_; }
+  bool owned_by_caller() const noexcept { return owner_ == current_thread_tag(); }
+
+ private:
+  const void* owner_;
+  Engine engine_;
+};
+
+}  // namespace fastpool::engine

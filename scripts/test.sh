@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds fastpool and runs the default test suite (what CI runs).
+# Usage: scripts/test.sh [extra ctest args]   e.g. scripts/test.sh -L stress
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+. "$root/scripts/deps.sh"
+fp_install_missing cmake g++ make doctest-dev libbenchmark-dev python3 git sqlite3 valgrind
+build="${FASTPOOL_BUILD_DIR:-$root/build}"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j"$(nproc)"
+cd "$build"
+if [ $# -eq 0 ]; then set -- -LE 'stress|sanitize'; fi
+ctest --output-on-failure -j"$(nproc)" "$@"
