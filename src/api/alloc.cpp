@@ -1,0 +1,199 @@
+// Slow paths of the shared allocation API, and the fp_* C API.
+#include "api/alloc.hpp"
+
+#include <errno.h>
+
+#include <cstring>
+
+#include "fastpool/fastpool.h"
+#include "os/os.hpp"
+
+namespace fastpool {
+namespace {
+
+[[noreturn]] FP_COLD void bad_free(const char* what, const void* p) noexcept {
+  engine::fatal(what, p);
+}
+
+FP_COLD void* out_of_memory() noexcept {
+  errno = ENOMEM;
+  return nullptr;
+}
+
+Heap* thread_heap() noexcept {
+  Heap* h = tls_heap;
+  if (FP_UNLIKELY(h == &g_empty_heap)) h = heap::init_thread();
+  return h;
+}
+
+void* huge_alloc(std::size_t size, std::size_t alignment) noexcept {
+  bool zeroed;
+  return segment::huge_alloc(size, alignment, &zeroed);
+}
+
+// The page record of the first slice of p's page (p inside a normal segment).
+Page* first_page_of(Segment* s, const void* p) noexcept {
+  Page* pg = page_record_of(s, p);
+  if (pg->kind == PageKind::interior) pg -= pg->slice_offset;
+  return pg;
+}
+
+}  // namespace
+
+void* malloc_slow(std::size_t size) noexcept {
+  Heap* h = thread_heap();
+  if (FP_UNLIKELY(h == nullptr)) return out_of_memory();
+  void* p;
+  if (size <= kMaxSmall)
+    p = heap::small_alloc(h, size_class(size));
+  else if (size <= kMaxLarge)
+    p = heap::large_alloc(h, size, 0);
+  else
+    p = huge_alloc(size, 0);
+  return FP_LIKELY(p != nullptr) ? p : out_of_memory();
+}
+
+void free_slow(void* p) noexcept {
+  if (p == nullptr) return;
+  Segment* s = segment_of(p);
+  if (FP_UNLIKELY(!segment::owns(p)))
+    bad_free("free(): pointer was not allocated by fastpool", p);
+  if (s->kind == SegmentKind::huge) {
+    if (p != reinterpret_cast<char*>(s) + s->mapped_size - s->huge_usable)
+      bad_free("free(): pointer is not the start of a block", p);
+    segment::huge_free(s);
+    return;
+  }
+  if (FP_UNLIKELY(s->kind != SegmentKind::normal)) bad_free("free(): corrupted segment", p);
+  Page* pg = first_page_of(s, p);
+  if (FP_UNLIKELY(pg->kind == PageKind::unused))
+    bad_free("free(): double free or pointer to freed memory", p);
+  auto owner = reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_acquire) & ~kOwnerFull);
+  Heap* h = tls_heap;
+  if (owner == h) {
+    if (pg->kind == PageKind::small && !pg->pool.contains(p))
+      bad_free("free(): pointer is not the start of a block", p);
+    heap::free_local(h, pg, p);
+  } else {
+    owner->remote.push(p);
+  }
+}
+
+// Debug and secure builds: every free is checked before it touches the heap.
+void check_free(void* p) noexcept {
+  if (p == nullptr) return;
+  if (!segment::owns(p)) bad_free("free(): pointer was not allocated by fastpool", p);
+  Segment* s = segment_of(p);
+  if (s->kind == SegmentKind::huge) return;  // free_slow checks the block start
+  if (s->kind != SegmentKind::normal) bad_free("free(): corrupted segment", p);
+  Page* pg = first_page_of(s, p);
+  if (pg->kind == PageKind::unused) bad_free("free(): double free or pointer to freed memory", p);
+  if (pg->kind == PageKind::small) {
+    if (!pg->pool.contains(p)) bad_free("free(): pointer is not the start of a block", p);
+    // Only the owner may read its free list; other threads' double frees are caught when
+    // the owner collects them (FixedBlockPool asserts in debug builds).
+    Heap* owner = reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_relaxed) & ~kOwnerFull);
+    if (owner == tls_heap && (pg->pool.used() == 0 || pg->pool.is_free(p)))
+      bad_free("free(): double free", p);
+  }
+}
+
+void* aligned_alloc_checked(std::size_t alignment, std::size_t size) noexcept {
+  std::size_t n = size > alignment ? size : alignment;
+  if (alignment <= 16) return malloc_fast(n);
+  if (n <= kMaxSmall) {
+    int c = size_class(n);
+    if (n <= kDirectMax && class_size(c) % alignment == 0) return malloc_fast(n);
+    while (class_size(c) % alignment != 0) ++c;  // a power-of-two class always ends it
+    Heap* h = thread_heap();
+    void* p = h != nullptr ? heap::small_alloc(h, c) : nullptr;
+    return p != nullptr ? p : out_of_memory();
+  }
+  if (alignment > kMaxAlignment) return out_of_memory();
+  std::size_t extra = alignment > kSliceSize ? alignment - kSliceSize : 0;
+  void* p = nullptr;
+  if (size <= kMaxLarge && size + extra < kSegmentSize - kSliceSize) {
+    Heap* h = thread_heap();
+    if (h != nullptr) p = heap::large_alloc(h, size, alignment);
+  } else {
+    p = huge_alloc(size, alignment);
+  }
+  return p != nullptr ? p : out_of_memory();
+}
+
+void* calloc_impl(std::size_t n, std::size_t size) noexcept {
+  std::size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) return out_of_memory();
+  if (total > kMaxLarge) {  // fresh or purged mappings read as zero: do not touch them
+    void* p = huge_alloc(total, 0);
+    return p != nullptr ? p : out_of_memory();
+  }
+  void* p = malloc_fast(total);
+  if (p != nullptr) std::memset(p, 0, total);
+  return p;
+}
+
+std::size_t usable_size(const void* p) noexcept {
+  if (p == nullptr) return 0;
+  Segment* s = segment_of(p);
+  auto* c = static_cast<const char*>(p);
+  if (s->kind == SegmentKind::huge) return static_cast<std::size_t>(reinterpret_cast<char*>(s) + s->mapped_size - c);
+  Page* pg = first_page_of(s, p);
+  if (pg->kind == PageKind::large) return static_cast<std::size_t>(pg->pool.end() - c);
+  std::size_t bs = pg->pool.block_size();
+  return bs - static_cast<std::size_t>(c - pg->pool.start()) % bs;
+}
+
+void* realloc_impl(void* p, std::size_t size) noexcept {
+  if (p == nullptr) return malloc_fast(size);
+  if (size == 0) {
+    free_fast(p);
+    return nullptr;
+  }
+  std::size_t old = usable_size(p);
+  // In place when it fits, unless a large or huge block would waste more than half.
+  if (size <= old && (old <= kMaxSmall || size >= old / 2)) return p;
+  void* q = malloc_fast(size);
+  if (q == nullptr) return nullptr;  // errno set; p untouched
+  std::memcpy(q, p, size < old ? size : old);
+  free_fast(p);
+  return q;
+}
+
+void collect_all() noexcept {
+  Heap* h = tls_heap;
+  if (h != &g_empty_heap) {
+    heap::collect_remote(h);
+    heap::maintain(h, true);
+  }
+  segment::trim_cache();
+}
+
+}  // namespace fastpool
+
+using namespace fastpool;
+
+extern "C" {
+
+FP_EXPORT void* fp_malloc(size_t size) noexcept { return malloc_fast(size); }
+FP_EXPORT void fp_free(void* p) noexcept { free_fast(p); }
+FP_EXPORT void* fp_calloc(size_t n, size_t size) noexcept { return calloc_impl(n, size); }
+FP_EXPORT void* fp_realloc(void* p, size_t size) noexcept { return realloc_impl(p, size); }
+FP_EXPORT void* fp_aligned_alloc(size_t alignment, size_t size) noexcept {
+  if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  return aligned_alloc_checked(alignment, size);
+}
+FP_EXPORT size_t fp_usable_size(const void* p) noexcept { return usable_size(p); }
+FP_EXPORT int fp_owns(const void* p) noexcept { return p != nullptr && segment::owns(p); }
+FP_EXPORT void fp_collect(void) noexcept { collect_all(); }
+FP_EXPORT void fp_get_stats(fp_stats* out) noexcept {
+  out->segments_mapped = segment::counters.segments.load(std::memory_order_relaxed);
+  out->bytes_mapped = segment::counters.bytes_mapped.load(std::memory_order_relaxed);
+  out->huge_allocations = segment::counters.huge.load(std::memory_order_relaxed);
+  out->heaps = heap::heap_count();
+}
+
+}  // extern "C"

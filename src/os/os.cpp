@@ -1,0 +1,149 @@
+#include "os/os.hpp"
+
+#include <errno.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "fastpool/engine/platform.hpp"
+
+extern char** environ;
+
+namespace fastpool::os {
+
+std::size_t page_size() noexcept {
+  static std::size_t cached = 0;
+  if (cached == 0) cached = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  return cached;
+}
+
+void* map_aligned(std::size_t size, std::size_t alignment) noexcept {
+  int saved = errno;  // a failed mmap must not leak its errno to the client's call
+  // Try the exact size first: the kernel often places it aligned already.
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                 -1, 0);
+  if (p == MAP_FAILED) {
+    errno = saved;
+    return nullptr;
+  }
+  if ((reinterpret_cast<std::uintptr_t>(p) & (alignment - 1)) == 0) return p;
+  munmap(p, size);
+  // Over-map and trim both ends to the alignment.
+  std::size_t over = size + alignment;
+  p = mmap(nullptr, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+           0);
+  if (p == MAP_FAILED) {
+    errno = saved;
+    return nullptr;
+  }
+  auto base = reinterpret_cast<std::uintptr_t>(p);
+  std::uintptr_t aligned = (base + alignment - 1) & ~(alignment - 1);
+  if (aligned > base) munmap(p, aligned - base);
+  std::uintptr_t end = base + over, aligned_end = aligned + size;
+  if (end > aligned_end) munmap(reinterpret_cast<void*>(aligned_end), end - aligned_end);
+  errno = saved;
+  return reinterpret_cast<void*>(aligned);
+}
+
+void unmap(void* p, std::size_t size) noexcept {
+  int saved = errno;
+  munmap(p, size);
+  errno = saved;
+}
+
+void purge(void* p, std::size_t size) noexcept {
+  int saved = errno;
+  madvise(p, size, MADV_DONTNEED);
+  errno = saved;
+}
+
+std::uint64_t now_ms() noexcept {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+std::uint64_t random_u64() noexcept {
+  std::uint64_t v = 0;
+  if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v) {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    v = static_cast<std::uint64_t>(ts.tv_nsec) * 0x9E3779B97F4A7C15ull ^ reinterpret_cast<std::uintptr_t>(&v);
+  }
+  return v;
+}
+
+void write_stderr(const char* s) noexcept {
+  std::size_t n = std::strlen(s);
+  while (n > 0) {
+    ssize_t w = write(2, s, n);
+    if (w <= 0) {
+      if (w < 0 && errno == EINTR) continue;
+      return;
+    }
+    s += w;
+    n -= static_cast<std::size_t>(w);
+  }
+}
+
+Message& Message::operator<<(const char* s) noexcept {
+  while (*s != '\0' && len_ + 1 < sizeof buf_) buf_[len_++] = *s++;
+  return *this;
+}
+
+Message& Message::operator<<(std::uint64_t v) noexcept {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (n > 0 && len_ + 1 < sizeof buf_) buf_[len_++] = tmp[--n];
+  return *this;
+}
+
+Message& Message::operator<<(const void* p) noexcept {
+  static constexpr char kHex[] = "0123456789abcdef";
+  auto v = reinterpret_cast<std::uintptr_t>(p);
+  *this << "0x";
+  bool started = false;
+  for (int shift = 60; shift >= 0; shift -= 4) {
+    unsigned d = (v >> shift) & 0xf;
+    if (d == 0 && !started && shift != 0) continue;
+    started = true;
+    if (len_ + 1 < sizeof buf_) buf_[len_++] = kHex[d];
+  }
+  return *this;
+}
+
+const char* Message::str() noexcept {
+  buf_[len_] = '\0';
+  return buf_;
+}
+
+const char* getenv(const char* name) noexcept {
+  if (environ == nullptr) return nullptr;
+  std::size_t n = std::strlen(name);
+  for (char** e = environ; *e != nullptr; ++e)
+    if (std::strncmp(*e, name, n) == 0 && (*e)[n] == '=') return *e + n + 1;
+  return nullptr;
+}
+
+}  // namespace fastpool::os
+
+namespace fastpool::engine {
+
+void fatal(const char* what, const void* address) noexcept {
+  os::Message m;
+  m << "fastpool: " << what;
+  if (address != nullptr) m << " (address " << address << ")";
+  m << "\n";
+  m.emit();
+  std::abort();
+}
+
+}  // namespace fastpool::engine

@@ -1,0 +1,105 @@
+// The C allocation API (and glibc's __libc_* aliases, so no fastpool pointer can reach
+// glibc's heap), over the shared allocation API. Linked into fastpool::override (with
+// FASTPOOL_OVERRIDE_MALLOC) and into libfastpool_preload.so.
+#include <errno.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include "api/alloc.hpp"
+#include "fastpool/fastpool.h"
+#include "os/os.hpp"
+
+using namespace fastpool;
+
+namespace {
+
+bool valid_alignment(std::size_t a) noexcept { return a != 0 && (a & (a - 1)) == 0; }
+
+void* aligned_or_einval(std::size_t alignment, std::size_t size) noexcept {
+  if (!valid_alignment(alignment)) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  return aligned_alloc_checked(alignment, size);
+}
+
+void* page_aligned(std::size_t size) noexcept {
+  return aligned_alloc_checked(os::page_size(), size);
+}
+
+void* pvalloc_impl(std::size_t size) noexcept {
+  std::size_t ps = os::page_size();
+  std::size_t rounded;
+  if (__builtin_add_overflow(size, ps - 1, &rounded)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  rounded &= ~(ps - 1);
+  return page_aligned(rounded == 0 ? ps : rounded);
+}
+
+void* reallocarray_impl(void* p, std::size_t n, std::size_t size) noexcept {
+  std::size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  return realloc_impl(p, total);
+}
+
+int posix_memalign_impl(void** out, std::size_t alignment, std::size_t size) noexcept {
+  if (!valid_alignment(alignment) || alignment % sizeof(void*) != 0) return EINVAL;
+  int saved = errno;
+  void* p = aligned_alloc_checked(alignment, size);
+  if (p == nullptr) {
+    errno = saved;
+    return ENOMEM;
+  }
+  *out = p;
+  return 0;
+}
+
+template <class Info>
+Info info() noexcept {
+  fp_stats st;
+  fp_get_stats(&st);
+  Info mi{};
+  mi.arena = static_cast<decltype(mi.arena)>(st.bytes_mapped);
+  mi.hblks = static_cast<decltype(mi.hblks)>(st.huge_allocations);
+  return mi;
+}
+
+}  // namespace
+
+extern "C" {
+
+// clang-format off
+FP_EXPORT void* malloc(size_t size) noexcept { return malloc_fast(size); }
+FP_EXPORT void free(void* p) noexcept { free_fast(p); }
+FP_EXPORT void* calloc(size_t n, size_t size) noexcept { return calloc_impl(n, size); }
+FP_EXPORT void* realloc(void* p, size_t size) noexcept { return realloc_impl(p, size); }
+FP_EXPORT void* reallocarray(void* p, size_t n, size_t size) noexcept { return reallocarray_impl(p, n, size); }
+FP_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) noexcept { return posix_memalign_impl(out, alignment, size); }
+FP_EXPORT void* aligned_alloc(size_t alignment, size_t size) noexcept { return aligned_or_einval(alignment, size); }
+FP_EXPORT void* memalign(size_t alignment, size_t size) noexcept { return aligned_or_einval(alignment, size); }
+FP_EXPORT void* valloc(size_t size) noexcept { return page_aligned(size); }
+FP_EXPORT void* pvalloc(size_t size) noexcept { return pvalloc_impl(size); }
+FP_EXPORT size_t malloc_usable_size(void* p) noexcept { return usable_size(p); }
+FP_EXPORT void cfree(void* p) noexcept { free_fast(p); }
+
+// Accepted for compatibility; fastpool answers with its own state.
+FP_EXPORT int malloc_trim(size_t) noexcept { collect_all(); return 1; }
+FP_EXPORT int mallopt(int, int) noexcept { return 1; }
+FP_EXPORT struct mallinfo2 mallinfo2(void) noexcept { return info<struct mallinfo2>(); }
+FP_EXPORT struct mallinfo mallinfo(void) noexcept { return info<struct mallinfo>(); }
+
+FP_EXPORT void* __libc_malloc(size_t size) noexcept { return malloc_fast(size); }
+FP_EXPORT void __libc_free(void* p) noexcept { free_fast(p); }
+FP_EXPORT void* __libc_calloc(size_t n, size_t size) noexcept { return calloc_impl(n, size); }
+FP_EXPORT void* __libc_realloc(void* p, size_t size) noexcept { return realloc_impl(p, size); }
+FP_EXPORT void* __libc_memalign(size_t alignment, size_t size) noexcept { return aligned_or_einval(alignment, size); }
+FP_EXPORT void* __libc_valloc(size_t size) noexcept { return page_aligned(size); }
+FP_EXPORT void* __libc_pvalloc(size_t size) noexcept { return pvalloc_impl(size); }
+// clang-format on
+
+}  // extern "C"

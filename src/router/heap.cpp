@@ -1,0 +1,278 @@
+#include "router/heap.hpp"
+
+#include <pthread.h>
+
+#include <new>
+
+#include "os/options.hpp"
+#include "os/os.hpp"
+
+namespace fastpool {
+
+constinit Page g_empty_page{};
+constinit Heap g_empty_heap{&g_empty_page};
+__thread Heap* tls_heap __attribute__((tls_model("initial-exec"))) = &g_empty_heap;
+
+namespace {
+
+// Registry of every heap ever made, and the abandoned ones waiting for a thread.
+pthread_mutex_t g_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+Heap* g_all_heaps = nullptr;
+Heap* g_abandoned = nullptr;
+std::size_t g_heap_count = 0;
+// Heap records come from mappings of their own (never from the allocator).
+char* g_meta_bump = nullptr;
+char* g_meta_end = nullptr;
+
+pthread_key_t g_exit_key;
+std::atomic<int> g_global_state{0};  // 0 none, 1 in progress, 2 done
+
+constexpr std::uint32_t kMaintainEvery = 64;   // slow calls between clock reads
+constexpr std::uint64_t kMaintainPeriodMs = 10;
+
+// Slots of the direct table per class: [first, last], empty range for larger classes.
+struct SlotRange {
+  std::uint8_t first, last;
+};
+constexpr auto kSlots = [] {
+  std::array<SlotRange, kClassCount> r{};
+  for (auto& x : r) x = {1, 0};
+  for (std::size_t w = 0; w < kDirectSlots; ++w) {
+    SlotRange& x = r[kDirectClass[w]];
+    if (x.first > x.last) x.first = static_cast<std::uint8_t>(w);
+    x.last = static_cast<std::uint8_t>(w);
+  }
+  return r;
+}();
+
+// Pages of a class span enough slices for at least 8 blocks.
+constexpr int slices_for_class(int c) {
+  std::size_t bytes = class_size(c) * 8;
+  return static_cast<int>((bytes + kSliceSize - 1) / kSliceSize);
+}
+
+void on_thread_exit(void* arg) noexcept;
+void fork_prepare() noexcept;
+void fork_parent() noexcept;
+void fork_child() noexcept;
+
+void global_init() noexcept {
+  int expected = 0;
+  if (!g_global_state.compare_exchange_strong(expected, 1)) return;
+  pthread_key_create(&g_exit_key, on_thread_exit);
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
+  g_global_state.store(2, std::memory_order_release);
+}
+
+__attribute__((constructor)) void init_at_load() { global_init(); }
+
+Heap* new_heap_locked() noexcept {
+  std::size_t need = (sizeof(Heap) + 127) & ~std::size_t{127};
+  if (g_meta_bump == nullptr || g_meta_end - g_meta_bump < static_cast<std::ptrdiff_t>(need)) {
+    std::size_t chunk = 1 << 20;
+    void* m = os::map_aligned(chunk, os::page_size());
+    if (m == nullptr) return nullptr;
+    g_meta_bump = static_cast<char*>(m);
+    g_meta_end = g_meta_bump + chunk;
+  }
+  auto* h = new (g_meta_bump) Heap(&g_empty_page);
+  g_meta_bump += need;
+  for (int c = 0; c < kClassCount; ++c)
+    h->classes[c].source() = PageSource{h, static_cast<std::uint8_t>(c)};
+  h->next_registered = g_all_heaps;
+  g_all_heaps = h;
+  ++g_heap_count;
+  return h;
+}
+
+void link_segment(Heap* h, Segment* s) noexcept {
+  s->prev = nullptr;
+  s->next = h->segments;
+  if (h->segments != nullptr) h->segments->prev = s;
+  h->segments = s;
+}
+
+void unlink_segment(Heap* h, Segment* s) noexcept {
+  if (s->prev != nullptr) s->prev->next = s->next; else h->segments = s->next;
+  if (s->next != nullptr) s->next->prev = s->prev;
+}
+
+// A span of `count` slices from the heap's segments, or a new segment.
+Page* take_span(Heap* h, int count, PageKind kind) noexcept {
+  for (Segment* s = h->segments; s != nullptr; s = s->next) {
+    int i = segment::find_free_run(s, count);
+    if (i >= 0) return segment::take_span(s, i, count, kind);
+  }
+  Segment* s = segment::acquire(h);
+  if (s == nullptr) return nullptr;
+  link_segment(h, s);
+  return segment::take_span(s, segment::find_free_run(s, count), count, kind);
+}
+
+void abandon(Heap* h) noexcept {
+  heap::collect_remote(h);
+  heap::maintain(h, true);
+  pthread_mutex_lock(&g_heaps_lock);
+  h->abandoned = true;
+  h->next_abandoned = g_abandoned;
+  g_abandoned = h;
+  pthread_mutex_unlock(&g_heaps_lock);
+}
+
+void on_thread_exit(void* arg) noexcept {
+  auto* h = static_cast<Heap*>(arg);
+  if (h == nullptr || h == &g_empty_heap) return;
+  tls_heap = &g_empty_heap;  // later frees in this thread go the remote way
+  abandon(h);
+}
+
+void fork_prepare() noexcept {
+  pthread_mutex_lock(&g_heaps_lock);
+  segment::fork_prepare();
+}
+void fork_parent() noexcept {
+  segment::fork_parent();
+  pthread_mutex_unlock(&g_heaps_lock);
+}
+// The child has one thread. Other threads' heaps may be mid-update, so they are left
+// alone (their pages stay theirs; frees into them land on their remote lists).
+void fork_child() noexcept {
+  segment::fork_child();
+  pthread_mutex_init(&g_heaps_lock, nullptr);
+}
+
+}  // namespace
+
+Page* PageSource::grow(std::size_t) noexcept {
+  int slices = slices_for_class(size_class);
+  Page* pg = take_span(heap, slices, PageKind::small);
+  if (pg == nullptr) return nullptr;
+  Segment* s = segment_of(pg);
+  std::size_t bsize = class_size(size_class);
+  pg->pool.init(slice_start(s, page_index(s, pg)), bsize,
+                static_cast<std::size_t>(slices) * kSliceSize / bsize);
+  pg->size_class = size_class;
+  pg->owner.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
+  return pg;
+}
+
+namespace heap {
+
+Heap* init_thread() noexcept {
+  global_init();
+  pthread_mutex_lock(&g_heaps_lock);
+  Heap* h = g_abandoned;
+  if (h != nullptr) {
+    g_abandoned = h->next_abandoned;
+    h->abandoned = false;
+  } else {
+    h = new_heap_locked();
+  }
+  pthread_mutex_unlock(&g_heaps_lock);
+  if (h == nullptr) return nullptr;
+  // Install before pthread_setspecific: should it allocate, it finds this heap ready.
+  tls_heap = h;
+  if (g_global_state.load(std::memory_order_acquire) == 2) pthread_setspecific(g_exit_key, h);
+  return h;
+}
+
+void refresh_direct(Heap* h, int c) noexcept {
+  Page* cur = h->classes[c].current();
+  if (cur == nullptr) cur = &g_empty_page;
+  for (int w = kSlots[c].first; w <= kSlots[c].last; ++w) h->direct[w] = cur;
+}
+
+void free_local(Heap* h, Page* pg, void* p) noexcept {
+  if (pg->kind == PageKind::large) {
+    pg->pool.deallocate(pg->pool.start());
+    segment::free_span(segment_of(pg), pg, os::now_ms());
+    return;
+  }
+  FP_ASSERT(pg->kind == PageKind::small);
+  PageQueue& q = h->classes[pg->size_class];
+  bool was_empty = q.current() == nullptr;
+  q.deallocate(pg, p);
+  if (was_empty) refresh_direct(h, pg->size_class);
+}
+
+void collect_remote(Heap* h) noexcept {
+  engine::FreeBlock* b = h->remote.take_all();
+  while (b != nullptr) {
+    engine::FreeBlock* next = b->next;
+    Segment* s = segment_of(b);
+    Page* pg = page_record_of(s, b);
+    if (pg->kind == PageKind::interior) pg -= pg->slice_offset;
+    free_local(h, pg, b);
+    b = next;
+  }
+}
+
+void maintain(Heap* h, bool force) noexcept {
+  std::uint64_t now = os::now_ms();
+  // Pages with no block in use go back to their segment; each class keeps its current
+  // page so a malloc/free loop at a page boundary does not thrash.
+  for (int c = 0; c < kClassCount; ++c) {
+    PageQueue& q = h->classes[c];
+    Page* cur = q.current();
+    q.for_each_chunk([&](Page* pg) {
+      if (pg->pool.unused() && (pg != cur || force)) {
+        q.remove_unused(pg);
+        segment::free_span(segment_of(pg), pg, now);
+      }
+    });
+    refresh_direct(h, c);
+  }
+  // Keep one empty segment for reuse; give the others back.
+  bool kept_one = false;
+  for (Segment* s = h->segments; s != nullptr;) {
+    Segment* next = s->next;
+    if (segment::all_free(s) && (kept_one || force)) {
+      unlink_segment(h, s);
+      segment::release(s);
+    } else {
+      if (segment::all_free(s)) kept_one = true;
+      segment::purge(s, now, force);
+    }
+    s = next;
+  }
+  h->next_maintenance_ms = now + kMaintainPeriodMs;
+}
+
+// Counts slow-path calls and, every so often, lets maintenance run when it is due.
+static void tick(Heap* h) noexcept {
+  if (FP_LIKELY(++h->slow_calls % kMaintainEvery != 0)) return;
+  if (os::now_ms() >= h->next_maintenance_ms) maintain(h, false);
+}
+
+void* small_alloc(Heap* h, int c) noexcept {
+  collect_remote(h);
+  tick(h);
+  void* b = h->classes[c].allocate();
+  refresh_direct(h, c);
+  return b;
+}
+
+void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept {
+  collect_remote(h);
+  tick(h);
+  std::size_t extra = alignment > kSliceSize ? alignment - kSliceSize : 0;
+  int count = static_cast<int>((size + extra + kSliceSize - 1) / kSliceSize);
+  if (count >= kSlicesPerSegment) return nullptr;
+  Page* pg = take_span(h, count, PageKind::large);
+  if (pg == nullptr) return nullptr;
+  Segment* s = segment_of(pg);
+  char* start = slice_start(s, page_index(s, pg));
+  pg->pool.init(start, static_cast<std::size_t>(count) * kSliceSize, 1);
+  pg->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerFull, std::memory_order_relaxed);
+  auto* b = static_cast<char*>(pg->pool.allocate());
+  if (alignment > kSliceSize) {
+    auto a = (reinterpret_cast<std::uintptr_t>(b) + alignment - 1) & ~(alignment - 1);
+    b = reinterpret_cast<char*>(a);
+  }
+  return b;
+}
+
+std::size_t heap_count() noexcept { return g_heap_count; }
+
+}  // namespace heap
+}  // namespace fastpool

@@ -1,0 +1,76 @@
+// The router: one heap per thread. A heap holds, per size class, a growing pool of
+// pages (the class queue), the direct table the malloc fast path reads, and the
+// lock-free list where other threads' frees of its blocks land.
+//
+// Ownership: a heap belongs to the thread whose tls_heap points at it. When the thread
+// exits, the heap is abandoned whole (pages, segments, remote list) and the next new
+// thread adopts it, so blocks freed in between are reused, not leaked. Heaps are never
+// unmapped: a page's `owner` may be read by any thread at any time.
+#pragma once
+
+#include "fastpool/engine/atomic_free_list.hpp"
+#include "fastpool/engine/growing_pool.hpp"
+#include "router/size_class.hpp"
+#include "segment/segment.hpp"
+
+namespace fastpool {
+
+// The growing engine's memory source for one class queue: new pages from the heap's
+// segments. Its hooks keep `Page::owner`'s full bit in step with the queue's lists.
+struct PageSource {
+  using Chunk = Page;
+  Heap* heap = nullptr;
+  std::uint8_t size_class = 0;
+
+  Page* grow(std::size_t current_capacity) noexcept;
+  void on_full(Page* p) noexcept {
+    p->owner.store(p->owner.load(std::memory_order_relaxed) | kOwnerFull, std::memory_order_relaxed);
+  }
+  void on_available(Page* p) noexcept {
+    p->owner.store(p->owner.load(std::memory_order_relaxed) & ~kOwnerFull,
+                   std::memory_order_relaxed);
+  }
+};
+using PageQueue = engine::GrowingBlockPool<PageSource>;
+
+struct Heap {
+  // direct[slot] is the current page of the class serving sizes of that slot, or the
+  // empty page; never null, so the fast path needs no check. Owner only.
+  Page* direct[kDirectSlots];
+  // Blocks of this heap's pages freed by other threads; the owner collects them.
+  engine::AtomicFreeList remote;
+  PageQueue classes[kClassCount];
+  Segment* segments = nullptr;  // owner only
+  std::uint32_t slow_calls = 0;
+  std::uint64_t next_maintenance_ms = 0;
+  bool abandoned = false;  // guarded by the heap registry lock
+  Heap* next_registered = nullptr;
+  Heap* next_abandoned = nullptr;
+
+  constexpr explicit Heap(Page* empty) noexcept {
+    for (Page*& d : direct) d = empty;
+  }
+};
+
+// The placeholder every thread starts with: its direct table points at a page with no
+// blocks, so the first malloc misses into the slow path, which installs a real heap.
+extern Page g_empty_page;
+extern Heap g_empty_heap;
+extern __thread Heap* tls_heap __attribute__((tls_model("initial-exec")));
+
+namespace heap {
+
+// The calling thread's heap, creating or adopting one. Null when out of memory.
+Heap* init_thread() noexcept;
+void collect_remote(Heap* h) noexcept;
+// Releases unused pages and purgeable memory; `force` ignores the purge delay.
+void maintain(Heap* h, bool force) noexcept;
+void* small_alloc(Heap* h, int size_class) noexcept;
+void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept;
+// Frees p whose page record (first slice) is pg, from the owning thread.
+void free_local(Heap* h, Page* pg, void* p) noexcept;
+void refresh_direct(Heap* h, int size_class) noexcept;
+std::size_t heap_count() noexcept;
+
+}  // namespace heap
+}  // namespace fastpool

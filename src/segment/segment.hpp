@@ -1,0 +1,130 @@
+// Segments: memory comes from the OS in 4 MiB segments aligned to 4 MiB, cut into 64 KiB
+// slices. The segment's header (in slice 0) holds one Page record per slice, so any
+// pointer finds its page by masking: no search, no global map, no lock.
+//
+// Glossary
+//   segment  a 4 MiB aligned mapping owned by one thread heap (or a huge block's own
+//            mapping, of any size, with the same header shape)
+//   slice    64 KiB; the unit a segment hands out
+//   page     a run of slices serving one size class (a FixedBlockPool of equal blocks)
+//            or one large block; its record sits at the index of its first slice
+//   span     the slices of one page
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "fastpool/engine/fixed_pool.hpp"
+
+namespace fastpool {
+
+struct Heap;
+
+inline constexpr int kSegmentShift = 22;
+inline constexpr std::size_t kSegmentSize = std::size_t{1} << kSegmentShift;
+inline constexpr int kSliceShift = 16;
+inline constexpr std::size_t kSliceSize = std::size_t{1} << kSliceShift;
+inline constexpr int kSlicesPerSegment = static_cast<int>(kSegmentSize / kSliceSize);  // 64
+inline constexpr std::size_t kMaxLarge = kSegmentSize / 2;  // above: huge, a mapping of its own
+inline constexpr std::size_t kMaxAlignment = kSegmentSize / 2;
+
+enum class PageKind : std::uint8_t { unused, small, large, interior };
+
+// Page record. Owner-written except `owner` (read by every thread's free).
+// Invariants:
+//   kind == small:    pool holds blocks of class `size_class`; the page is on its heap's
+//                     class queue; owner == heap, with kOwnerFull set while it is on the
+//                     queue's full list.
+//   kind == large:    pool holds one block of slice_count slices; owner == heap|kOwnerFull
+//                     always, so every free of it takes the slow path that returns the span.
+//   kind == interior: a non-first slice of a span; slice_offset leads to the first slice;
+//                     owner == 0.
+//   kind == unused:   free slice; owner == 0.
+// The free fast path compares `owner` with the caller's heap: equal means "mine, and a
+// plain push onto the free list is all there is to do".
+struct alignas(128) Page {
+  engine::FixedBlockPool pool;
+  std::atomic<std::uintptr_t> owner{0};
+  Page* next = nullptr;  // class queue links (GrowingBlockPool chunk)
+  Page* prev = nullptr;
+  bool full = false;     // GrowingBlockPool: on the full list
+  PageKind kind = PageKind::unused;
+  std::uint8_t size_class = 0;
+  std::uint8_t slice_count = 0;
+  std::uint8_t slice_offset = 0;
+};
+static_assert(sizeof(Page) == 128);
+inline constexpr std::uintptr_t kOwnerFull = 1;
+
+enum class SegmentKind : std::uint32_t { normal = 0x5e6a0001, huge = 0x5e6a0002 };
+
+struct Segment {
+  SegmentKind kind;          // doubles as the magic number checked on a suspicious free
+  std::size_t mapped_size;   // bytes of the mapping
+  Heap* heap;                // owner (normal segments)
+  std::uint64_t free_slices;   // bit i: slice i is free (owner only)
+  std::uint64_t dirty_slices;  // free slices not yet purged
+  std::uint64_t purge_at_ms;   // when dirty slices may be purged
+  Segment* next;               // heap's segment list
+  Segment* prev;
+  std::size_t huge_usable;     // huge: bytes from the block's start to the mapping's end
+  alignas(128) Page pages[kSlicesPerSegment];
+};
+static_assert(sizeof(Segment) <= kSliceSize, "the header must fit in slice 0");
+
+FP_FAST_PATH Segment* segment_of(const void* p) noexcept {
+  return reinterpret_cast<Segment*>(reinterpret_cast<std::uintptr_t>(p) & ~(kSegmentSize - 1));
+}
+// Byte arithmetic on purpose: (p >> 9) & (63 << 7) is the slice index times
+// sizeof(Page) in two instructions.
+FP_FAST_PATH Page* page_record_of(Segment* s, const void* p) noexcept {
+  constexpr int kPageShift = 7;
+  static_assert(sizeof(Page) == std::size_t{1} << kPageShift);
+  std::uintptr_t off = (reinterpret_cast<std::uintptr_t>(p) >> (kSliceShift - kPageShift)) &
+                       (std::uintptr_t{kSlicesPerSegment - 1} << kPageShift);
+  return reinterpret_cast<Page*>(reinterpret_cast<char*>(s->pages) + off);
+}
+inline char* slice_start(Segment* s, int i) noexcept {
+  return reinterpret_cast<char*>(s) + static_cast<std::size_t>(i) * kSliceSize;
+}
+inline int page_index(Segment* s, Page* pg) noexcept { return static_cast<int>(pg - s->pages); }
+
+namespace segment {
+
+// A new normal segment for `heap`, all slices but the header free. Null on OOM.
+Segment* acquire(Heap* heap) noexcept;
+// Gives a wholly free normal segment back (to the cache or the OS).
+void release(Segment* s) noexcept;
+
+// Finds `count` contiguous free slices; returns the first index or -1.
+int find_free_run(const Segment* s, int count) noexcept;
+// Marks [first, first+count) as one page of `kind`; returns its record.
+Page* take_span(Segment* s, int first, int count, PageKind kind) noexcept;
+// Frees the span of `pg` (first slice); it becomes dirty and purgeable after the delay.
+void free_span(Segment* s, Page* pg, std::uint64_t now_ms) noexcept;
+// Purges dirty slices when their delay has passed (or `force`). Returns true if any.
+bool purge(Segment* s, std::uint64_t now_ms, bool force) noexcept;
+bool all_free(const Segment* s) noexcept;
+
+// A huge block: its own mapping with a segment header. Null on OOM.
+void* huge_alloc(std::size_t size, std::size_t alignment, bool* zeroed) noexcept;
+void huge_free(Segment* s) noexcept;
+
+// True when p lies in a segment fastpool mapped (the segment map); cheap, lock-free.
+bool owns(const void* p) noexcept;
+
+void trim_cache() noexcept;
+void fork_prepare() noexcept;
+void fork_parent() noexcept;
+void fork_child() noexcept;
+
+struct Counters {
+  std::atomic<std::size_t> segments{0};
+  std::atomic<std::size_t> bytes_mapped{0};
+  std::atomic<std::size_t> huge{0};
+};
+extern Counters counters;
+
+}  // namespace segment
+}  // namespace fastpool
