@@ -1,0 +1,1 @@
+"""The benchmark harness: bench/run.py drives it, scripts/bench.sh calls bench/run.py."""

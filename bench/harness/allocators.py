@@ -1,0 +1,43 @@
+"""The allocators compared: glibc (no preload) and four LD_PRELOAD libraries."""
+import glob
+import os
+import platform
+from dataclasses import dataclass
+from typing import Optional
+
+# Where Debian and most distributions put shared libraries; the first match wins.
+LIB_DIRS = [f"/usr/lib/{platform.machine()}-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"]
+
+# tcmalloc_minimal: the allocator without the heap profiler's hooks, the fair comparison.
+SYSTEM_PRELOADS = {
+    "jemalloc": "libjemalloc.so.2",
+    "mimalloc": "libmimalloc.so.2",
+    "tcmalloc": "libtcmalloc_minimal.so.4",
+}
+
+
+@dataclass
+class Allocator:
+    name: str
+    preload: Optional[str]  # None: the C library's own malloc
+    missing: bool = False
+
+
+def find_library(filename):
+    for d in LIB_DIRS:
+        hits = glob.glob(os.path.join(d, filename))
+        if hits:
+            return hits[0]
+    return None
+
+
+def discover(fastpool_preload):
+    """All five, in table order; ones whose library is absent are marked missing."""
+    found = [Allocator("glibc", None)]
+    for name, filename in SYSTEM_PRELOADS.items():
+        path = find_library(filename)
+        found.append(Allocator(name, path, missing=path is None))
+    have_fastpool = fastpool_preload is not None and os.path.exists(fastpool_preload)
+    found.append(Allocator("fastpool", fastpool_preload if have_fastpool else None,
+                           missing=not have_fastpool))
+    return found
