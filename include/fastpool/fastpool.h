@@ -35,10 +35,10 @@ void fp_collect(void) FP_NOEXCEPT;
 
 /* Process-wide counters (approximate while other threads run). */
 typedef struct fp_stats {
-  size_t segments_mapped;   /* segments currently mapped from the OS */
-  size_t bytes_mapped;      /* bytes currently mapped (segments and huge blocks) */
-  size_t huge_allocations;  /* huge blocks currently live */
-  size_t heaps;             /* thread heaps created (live and abandoned) */
+  size_t segments_mapped;  /* segments currently mapped from the OS */
+  size_t bytes_mapped;     /* bytes currently mapped (segments and huge blocks) */
+  size_t huge_allocations; /* huge blocks currently live */
+  size_t heaps;            /* thread heaps created (live and abandoned) */
 } fp_stats;
 void fp_get_stats(fp_stats* out) FP_NOEXCEPT;
 

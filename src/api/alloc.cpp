@@ -38,6 +38,11 @@ Page* first_page_of(Segment* s, const void* p) noexcept {
   return pg;
 }
 
+bool is_block_start(Page* pg, const void* p) noexcept {
+  if (pg->kind == PageKind::large) return p == pg->pool.start() + pg->large_offset;
+  return pg->pool.contains(p);
+}
+
 }  // namespace
 
 void* malloc_slow(std::size_t size) noexcept {
@@ -56,8 +61,7 @@ void* malloc_slow(std::size_t size) noexcept {
 void free_slow(void* p) noexcept {
   if (p == nullptr) return;
   Segment* s = segment_of(p);
-  if (FP_UNLIKELY(!segment::owns(p)))
-    bad_free("free(): pointer was not allocated by fastpool", p);
+  if (FP_UNLIKELY(!segment::owns(p))) bad_free("free(): pointer was not allocated by fastpool", p);
   if (s->kind == SegmentKind::huge) {
     if (p != reinterpret_cast<char*>(s) + s->mapped_size - s->huge_usable)
       bad_free("free(): pointer is not the start of a block", p);
@@ -70,9 +74,9 @@ void free_slow(void* p) noexcept {
     bad_free("free(): double free or pointer to freed memory", p);
   auto owner = reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_acquire) & ~kOwnerFull);
   Heap* h = tls_heap;
+  if (FP_UNLIKELY(!is_block_start(pg, p)))
+    bad_free("free(): pointer is not the start of a block", p);
   if (owner == h) {
-    if (pg->kind == PageKind::small && !pg->pool.contains(p))
-      bad_free("free(): pointer is not the start of a block", p);
     heap::free_local(h, pg, p);
   } else {
     owner->remote.push(p);
@@ -88,13 +92,18 @@ void check_free(void* p) noexcept {
   if (s->kind != SegmentKind::normal) bad_free("free(): corrupted segment", p);
   Page* pg = first_page_of(s, p);
   if (pg->kind == PageKind::unused) bad_free("free(): double free or pointer to freed memory", p);
-  if (pg->kind == PageKind::small) {
-    if (!pg->pool.contains(p)) bad_free("free(): pointer is not the start of a block", p);
-    // Only the owner may read its free list; other threads' double frees are caught when
-    // the owner collects them (FixedBlockPool asserts in debug builds).
-    Heap* owner = reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_relaxed) & ~kOwnerFull);
-    if (owner == tls_heap && (pg->pool.used() == 0 || pg->pool.is_free(p)))
-      bad_free("free(): double free", p);
+  if (!is_block_start(pg, p)) bad_free("free(): pointer is not the start of a block", p);
+  // Only the owner may read its free list; other threads' double frees are caught when
+  // the owner collects them (FixedBlockPool asserts in debug builds). The full walk of
+  // the free list is for debug builds; secure builds check its head and the count.
+  Heap* owner = reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_relaxed) & ~kOwnerFull);
+  if (pg->kind == PageKind::small && owner == tls_heap) {
+#ifdef NDEBUG
+    bool freed = pg->pool.used() == 0 || pg->pool.is_free_head(p);
+#else
+    bool freed = pg->pool.used() == 0 || pg->pool.is_free(p);
+#endif
+    if (freed) bad_free("free(): double free", p);
   }
 }
 
@@ -137,7 +146,8 @@ std::size_t usable_size(const void* p) noexcept {
   if (p == nullptr) return 0;
   Segment* s = segment_of(p);
   auto* c = static_cast<const char*>(p);
-  if (s->kind == SegmentKind::huge) return static_cast<std::size_t>(reinterpret_cast<char*>(s) + s->mapped_size - c);
+  if (s->kind == SegmentKind::huge)
+    return static_cast<std::size_t>(reinterpret_cast<char*>(s) + s->mapped_size - c);
   Page* pg = first_page_of(s, p);
   if (pg->kind == PageKind::large) return static_cast<std::size_t>(pg->pool.end() - c);
   std::size_t bs = pg->pool.block_size();
@@ -175,10 +185,18 @@ using namespace fastpool;
 
 extern "C" {
 
-FP_EXPORT void* fp_malloc(size_t size) noexcept { return malloc_fast(size); }
-FP_EXPORT void fp_free(void* p) noexcept { free_fast(p); }
-FP_EXPORT void* fp_calloc(size_t n, size_t size) noexcept { return calloc_impl(n, size); }
-FP_EXPORT void* fp_realloc(void* p, size_t size) noexcept { return realloc_impl(p, size); }
+FP_EXPORT void* fp_malloc(size_t size) noexcept {
+  return malloc_fast(size);
+}
+FP_EXPORT void fp_free(void* p) noexcept {
+  free_fast(p);
+}
+FP_EXPORT void* fp_calloc(size_t n, size_t size) noexcept {
+  return calloc_impl(n, size);
+}
+FP_EXPORT void* fp_realloc(void* p, size_t size) noexcept {
+  return realloc_impl(p, size);
+}
 FP_EXPORT void* fp_aligned_alloc(size_t alignment, size_t size) noexcept {
   if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
     errno = EINVAL;
@@ -186,9 +204,15 @@ FP_EXPORT void* fp_aligned_alloc(size_t alignment, size_t size) noexcept {
   }
   return aligned_alloc_checked(alignment, size);
 }
-FP_EXPORT size_t fp_usable_size(const void* p) noexcept { return usable_size(p); }
-FP_EXPORT int fp_owns(const void* p) noexcept { return p != nullptr && segment::owns(p); }
-FP_EXPORT void fp_collect(void) noexcept { collect_all(); }
+FP_EXPORT size_t fp_usable_size(const void* p) noexcept {
+  return usable_size(p);
+}
+FP_EXPORT int fp_owns(const void* p) noexcept {
+  return p != nullptr && segment::owns(p);
+}
+FP_EXPORT void fp_collect(void) noexcept {
+  collect_all();
+}
 FP_EXPORT void fp_get_stats(fp_stats* out) noexcept {
   out->segments_mapped = segment::counters.segments.load(std::memory_order_relaxed);
   out->bytes_mapped = segment::counters.bytes_mapped.load(std::memory_order_relaxed);

@@ -64,7 +64,8 @@ void purge(void* p, std::size_t size) noexcept {
 std::uint64_t now_ms() noexcept {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000 + static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000 +
+         static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
 }
 
 std::uint64_t random_u64() noexcept {
@@ -72,7 +73,8 @@ std::uint64_t random_u64() noexcept {
   if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v) {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    v = static_cast<std::uint64_t>(ts.tv_nsec) * 0x9E3779B97F4A7C15ull ^ reinterpret_cast<std::uintptr_t>(&v);
+    v = static_cast<std::uint64_t>(ts.tv_nsec) * 0x9E3779B97F4A7C15ull ^
+        reinterpret_cast<std::uintptr_t>(&v);
   }
   return v;
 }

@@ -13,7 +13,9 @@ using namespace fastpool;
 
 namespace {
 
-bool valid_alignment(std::size_t a) noexcept { return a != 0 && (a & (a - 1)) == 0; }
+bool valid_alignment(std::size_t a) noexcept {
+  return a != 0 && (a & (a - 1)) == 0;
+}
 
 void* aligned_or_einval(std::size_t alignment, std::size_t size) noexcept {
   if (!valid_alignment(alignment)) {

@@ -27,7 +27,7 @@ char* g_meta_end = nullptr;
 pthread_key_t g_exit_key;
 std::atomic<int> g_global_state{0};  // 0 none, 1 in progress, 2 done
 
-constexpr std::uint32_t kMaintainEvery = 64;   // slow calls between clock reads
+constexpr std::uint32_t kMaintainEvery = 64;  // slow calls between clock reads
 constexpr std::uint64_t kMaintainPeriodMs = 10;
 
 // Slots of the direct table per class: [first, last], empty range for larger classes.
@@ -64,7 +64,9 @@ void global_init() noexcept {
   g_global_state.store(2, std::memory_order_release);
 }
 
-__attribute__((constructor)) void init_at_load() { global_init(); }
+__attribute__((constructor)) void init_at_load() {
+  global_init();
+}
 
 Heap* new_heap_locked() noexcept {
   std::size_t need = (sizeof(Heap) + 127) & ~std::size_t{127};
@@ -93,7 +95,10 @@ void link_segment(Heap* h, Segment* s) noexcept {
 }
 
 void unlink_segment(Heap* h, Segment* s) noexcept {
-  if (s->prev != nullptr) s->prev->next = s->next; else h->segments = s->next;
+  if (s->prev != nullptr)
+    s->prev->next = s->next;
+  else
+    h->segments = s->next;
   if (s->next != nullptr) s->next->prev = s->prev;
 }
 
@@ -267,12 +272,17 @@ void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept {
   auto* b = static_cast<char*>(pg->pool.allocate());
   if (alignment > kSliceSize) {
     auto a = (reinterpret_cast<std::uintptr_t>(b) + alignment - 1) & ~(alignment - 1);
+    pg->large_offset = static_cast<std::uint32_t>(a - reinterpret_cast<std::uintptr_t>(b));
     b = reinterpret_cast<char*>(a);
+  } else {
+    pg->large_offset = 0;
   }
   return b;
 }
 
-std::size_t heap_count() noexcept { return g_heap_count; }
+std::size_t heap_count() noexcept {
+  return g_heap_count;
+}
 
 }  // namespace heap
 }  // namespace fastpool

@@ -24,7 +24,8 @@ struct PageSource {
 
   Page* grow(std::size_t current_capacity) noexcept;
   void on_full(Page* p) noexcept {
-    p->owner.store(p->owner.load(std::memory_order_relaxed) | kOwnerFull, std::memory_order_relaxed);
+    p->owner.store(p->owner.load(std::memory_order_relaxed) | kOwnerFull,
+                   std::memory_order_relaxed);
   }
   void on_available(Page* p) noexcept {
     p->owner.store(p->owner.load(std::memory_order_relaxed) & ~kOwnerFull,

@@ -44,11 +44,14 @@ constexpr int size_class(std::size_t size) noexcept {
 // The direct table: word count (size+7)/8 -> class, for sizes <= kDirectMax.
 inline constexpr auto kDirectClass = [] {
   std::array<std::uint8_t, kDirectSlots> t{};
-  for (std::size_t w = 0; w < kDirectSlots; ++w) t[w] = static_cast<std::uint8_t>(size_class(w * 8));
+  for (std::size_t w = 0; w < kDirectSlots; ++w)
+    t[w] = static_cast<std::uint8_t>(size_class(w * 8));
   return t;
 }();
 
-FP_FAST_PATH constexpr std::size_t direct_slot(std::size_t size) noexcept { return (size + 7) >> 3; }
+FP_FAST_PATH constexpr std::size_t direct_slot(std::size_t size) noexcept {
+  return (size + 7) >> 3;
+}
 
 static_assert(class_size(kClassCount - 1) == kMaxSmall);
 static_assert(size_class(kMaxSmall) == kClassCount - 1);

@@ -116,7 +116,9 @@ void release(Segment* s) noexcept {
   give_segment(s);
 }
 
-bool all_free(const Segment* s) noexcept { return s->free_slices == (kAllSlices & ~kHeaderSlice); }
+bool all_free(const Segment* s) noexcept {
+  return s->free_slices == (kAllSlices & ~kHeaderSlice);
+}
 
 int find_free_run(const Segment* s, int count) noexcept {
   std::uint64_t f = s->free_slices;
@@ -218,8 +220,14 @@ void trim_cache() noexcept {
   }
 }
 
-void fork_prepare() noexcept { pthread_mutex_lock(&g_cache_lock); }
-void fork_parent() noexcept { pthread_mutex_unlock(&g_cache_lock); }
-void fork_child() noexcept { pthread_mutex_init(&g_cache_lock, nullptr); }
+void fork_prepare() noexcept {
+  pthread_mutex_lock(&g_cache_lock);
+}
+void fork_parent() noexcept {
+  pthread_mutex_unlock(&g_cache_lock);
+}
+void fork_child() noexcept {
+  pthread_mutex_init(&g_cache_lock, nullptr);
+}
 
 }  // namespace fastpool::segment

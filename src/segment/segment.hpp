@@ -48,11 +48,12 @@ struct alignas(128) Page {
   std::atomic<std::uintptr_t> owner{0};
   Page* next = nullptr;  // class queue links (GrowingBlockPool chunk)
   Page* prev = nullptr;
-  bool full = false;     // GrowingBlockPool: on the full list
+  bool full = false;  // GrowingBlockPool: on the full list
   PageKind kind = PageKind::unused;
   std::uint8_t size_class = 0;
   std::uint8_t slice_count = 0;
   std::uint8_t slice_offset = 0;
+  std::uint32_t large_offset = 0;  // large: the handed-out pointer's offset from the start
 };
 static_assert(sizeof(Page) == 128);
 inline constexpr std::uintptr_t kOwnerFull = 1;
@@ -60,15 +61,15 @@ inline constexpr std::uintptr_t kOwnerFull = 1;
 enum class SegmentKind : std::uint32_t { normal = 0x5e6a0001, huge = 0x5e6a0002 };
 
 struct Segment {
-  SegmentKind kind;          // doubles as the magic number checked on a suspicious free
-  std::size_t mapped_size;   // bytes of the mapping
-  Heap* heap;                // owner (normal segments)
+  SegmentKind kind;            // doubles as the magic number checked on a suspicious free
+  std::size_t mapped_size;     // bytes of the mapping
+  Heap* heap;                  // owner (normal segments)
   std::uint64_t free_slices;   // bit i: slice i is free (owner only)
   std::uint64_t dirty_slices;  // free slices not yet purged
   std::uint64_t purge_at_ms;   // when dirty slices may be purged
   Segment* next;               // heap's segment list
   Segment* prev;
-  std::size_t huge_usable;     // huge: bytes from the block's start to the mapping's end
+  std::size_t huge_usable;  // huge: bytes from the block's start to the mapping's end
   alignas(128) Page pages[kSlicesPerSegment];
 };
 static_assert(sizeof(Segment) <= kSliceSize, "the header must fit in slice 0");
@@ -88,7 +89,9 @@ FP_FAST_PATH Page* page_record_of(Segment* s, const void* p) noexcept {
 inline char* slice_start(Segment* s, int i) noexcept {
   return reinterpret_cast<char*>(s) + static_cast<std::size_t>(i) * kSliceSize;
 }
-inline int page_index(Segment* s, Page* pg) noexcept { return static_cast<int>(pg - s->pages); }
+inline int page_index(Segment* s, Page* pg) noexcept {
+  return static_cast<int>(pg - s->pages);
+}
 
 namespace segment {
 

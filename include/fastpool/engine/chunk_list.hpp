@@ -17,20 +17,32 @@ class ChunkList {
   void push_front(Chunk* c) noexcept {
     c->prev = nullptr;
     c->next = head_;
-    if (head_ != nullptr) head_->prev = c; else tail_ = c;
+    if (head_ != nullptr)
+      head_->prev = c;
+    else
+      tail_ = c;
     head_ = c;
     ++size_;
   }
   void push_back(Chunk* c) noexcept {
     c->next = nullptr;
     c->prev = tail_;
-    if (tail_ != nullptr) tail_->next = c; else head_ = c;
+    if (tail_ != nullptr)
+      tail_->next = c;
+    else
+      head_ = c;
     tail_ = c;
     ++size_;
   }
   void remove(Chunk* c) noexcept {
-    if (c->prev != nullptr) c->prev->next = c->next; else head_ = c->next;
-    if (c->next != nullptr) c->next->prev = c->prev; else tail_ = c->prev;
+    if (c->prev != nullptr)
+      c->prev->next = c->next;
+    else
+      head_ = c->next;
+    if (c->next != nullptr)
+      c->next->prev = c->prev;
+    else
+      tail_ = c->prev;
     c->next = c->prev = nullptr;
     --size_;
   }

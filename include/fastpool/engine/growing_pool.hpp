@@ -63,7 +63,10 @@ class GrowingBlockPool {
   // Adds a chunk made elsewhere (e.g. pages inherited from another heap).
   void adopt(Chunk* c) noexcept {
     capacity_ += c->pool.capacity();
-    if (c->full) full_.push_back(c); else available_.push_back(c);
+    if (c->full)
+      full_.push_back(c);
+    else
+      available_.push_back(c);
   }
 
   FP_SLOW_PATH void* allocate_slow() noexcept {

@@ -27,9 +27,15 @@ class ThreadOwned {
 #endif
     return engine_;
   }
-  Engine& unchecked() noexcept { return engine_; }
-  const Engine& unchecked() const noexcept { return engine_; }
-  bool owned_by_caller() const noexcept { return owner_ == current_thread_tag(); }
+  Engine& unchecked() noexcept {
+    return engine_;
+  }
+  const Engine& unchecked() const noexcept {
+    return engine_;
+  }
+  bool owned_by_caller() const noexcept {
+    return owner_ == current_thread_tag();
+  }
 
  private:
   const void* owner_;

@@ -1,0 +1,52 @@
+// Frees a bad pointer in a child process and passes when the child was stopped by
+// fastpool with its message (SIGABRT and "fastpool: free(): ..." on stderr).
+// Every pointer here is fastpool's or nobody's: glibc's heap is never involved.
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+// Launders a pointer so the compiler does not diagnose the deliberate misuse.
+void* opaque(void* p) {
+  void* volatile v = p;
+  return v;
+}
+
+char not_heap[64];
+
+void misuse(const char* kind) {
+  if (strcmp(kind, "foreign") == 0) free(opaque(not_heap + 16));
+  if (strcmp(kind, "interior") == 0) free(opaque(static_cast<char*>(malloc(100000)) + 8));
+  if (strcmp(kind, "double") == 0) {
+    void* p = malloc(300);
+    free(p);
+    free(opaque(p));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return 2;
+  int fds[2];
+  if (pipe(fds) != 0) return 2;
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 2);
+    misuse(argv[1]);
+    _exit(0);  // not stopped: the misuse went unnoticed
+  }
+  close(fds[1]);
+  char out[512] = {};
+  ssize_t n = read(fds[0], out, sizeof out - 1);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+  bool said = n > 0 && strstr(out, "fastpool: free(): ") != nullptr;
+  printf("%s: child %s, stderr: %s\n", argv[1], aborted ? "aborted" : "was not stopped", out);
+  return aborted && said ? 0 : 1;
+}

@@ -1,0 +1,76 @@
+// Segments and page lookup by masking, large spans and huge mappings, via the C API.
+#include <doctest/doctest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "api/alloc.hpp"
+#include "fastpool/fastpool.h"
+
+using namespace fastpool;
+
+TEST_CASE("a small block finds its page and segment by masking") {
+  for (std::size_t n : {8, 16, 100, 1024, 5000, 20000, 32768}) {
+    void* p = fp_malloc(n);
+    Segment* s = segment_of(p);
+    CHECK(s->kind == SegmentKind::normal);
+    Page* pg = page_record_of(s, p);
+    if (pg->kind == PageKind::interior) pg -= pg->slice_offset;
+    CHECK(pg->kind == PageKind::small);
+    CHECK(class_size(pg->size_class) == fp_usable_size(p));
+    CHECK(pg->pool.contains(p));
+    CHECK(s->heap == tls_heap);
+    fp_free(p);
+  }
+}
+
+TEST_CASE("large blocks take spans of slices and give them back") {
+  void* p = fp_malloc(200000);
+  Segment* s = segment_of(p);
+  Page* pg = page_record_of(s, p);
+  CHECK(pg->kind == PageKind::large);
+  CHECK(pg->slice_count == 4);  // 200000 bytes -> four 64 KiB slices
+  CHECK(page_record_of(s, static_cast<char*>(p) + 150000)->kind == PageKind::interior);
+  CHECK(fp_usable_size(p) == 4 * kSliceSize);
+  std::uint64_t free_before = s->free_slices;
+  fp_free(p);
+  CHECK((s->free_slices & ~free_before) != 0);
+}
+
+TEST_CASE("huge blocks get a mapping of their own and go back on free") {
+  fp_stats before, during, after;
+  fp_get_stats(&before);
+  auto* p = static_cast<char*>(fp_malloc(64u << 20));
+  REQUIRE(p != nullptr);
+  CHECK(segment_of(p)->kind == SegmentKind::huge);
+  CHECK(fp_owns(p + (63u << 20)));
+  p[0] = 1;
+  p[(64u << 20) - 1] = 2;
+  fp_get_stats(&during);
+  CHECK(during.huge_allocations == before.huge_allocations + 1);
+  CHECK(during.bytes_mapped >= before.bytes_mapped + (64u << 20));
+  fp_free(p);
+  fp_get_stats(&after);
+  CHECK(after.huge_allocations == before.huge_allocations);
+  CHECK(after.bytes_mapped < during.bytes_mapped);
+}
+
+TEST_CASE("segments whose pages are all free go back after collection") {
+  std::vector<void*> blocks;
+  for (int i = 0; i < 200000; ++i) blocks.push_back(fp_malloc(64));  // ~12 MiB: several segments
+  fp_stats full, collected;
+  fp_get_stats(&full);
+  for (void* p : blocks) fp_free(p);
+  fp_collect();
+  fp_get_stats(&collected);
+  CHECK(collected.segments_mapped < full.segments_mapped);
+}
+
+TEST_CASE("fp_owns tells fastpool memory from other memory") {
+  int on_stack = 0;
+  void* p = fp_malloc(10);
+  CHECK(fp_owns(p));
+  CHECK(!fp_owns(&on_stack));
+  CHECK(!fp_owns(nullptr));
+  fp_free(p);
+}
