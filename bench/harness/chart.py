@@ -9,6 +9,7 @@ def draw(path, title, allocators, macro_summary, workload_names):
         import matplotlib
         matplotlib.use("Agg")  # no display on a build machine
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FuncFormatter
     except ImportError:
         return False
     names = [a.name for a in allocators if not a.missing]
@@ -27,6 +28,10 @@ def draw(path, title, allocators, macro_summary, workload_names):
             ax.bar(xs, ys, width, label=name)
         ax.axhline(1.0, color="black", linewidth=0.8)
         ax.set_yscale("log")  # ratios: 2x worse and 2x better look the same size
+        ax.set_ylim(bottom=0.9)  # so a best-allocator bar (1.00) still shows
+        ratio_label = FuncFormatter(lambda y, _: f"{y:g}×")
+        ax.yaxis.set_major_formatter(ratio_label)
+        ax.yaxis.set_minor_formatter(ratio_label)
         ax.set_ylabel(label + " (log)")
         ax.grid(axis="y", which="both", alpha=0.3)
     axes[0].set_title(title)

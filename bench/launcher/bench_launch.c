@@ -84,8 +84,8 @@ int main(int argc, char** argv) {
     perror("bench_launch: result file");
     return 2;
   }
-  fprintf(out, "wall_ns=%lld maxrss_kb=%ld status=%d timed_out=%d\n", wall, usage.ru_maxrss,
-          status, (int)timed_out);
+  fprintf(out, "wall_ns=%lld maxrss_kb=%ld status=%d timed_out=%d\n", wall, usage.ru_maxrss, status,
+          (int)timed_out);
   fclose(out);
   return 0;
 }

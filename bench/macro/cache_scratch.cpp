@@ -11,13 +11,14 @@
 namespace {
 
 constexpr std::size_t kObjectSize = 8;
-constexpr long kRounds = 50000;        // allocate-write-free rounds per worker
-constexpr int kWritesPerRound = 2000;  // writes to the object each round
+constexpr long kRounds = 50000;           // allocate-write-free rounds per worker
+constexpr int kWritesPerRound = 2000;     // writes to the object each round
 constexpr long kTotalWork = kRounds * 8;  // rounds are split so 2 and 8 threads do equal work
 
 void hammer(volatile unsigned char* obj, unsigned char seed) {
   for (int w = 0; w < kWritesPerRound; ++w) {
-    for (std::size_t b = 0; b < kObjectSize; ++b) obj[b] = static_cast<unsigned char>(obj[b] + seed);
+    for (std::size_t b = 0; b < kObjectSize; ++b)
+      obj[b] = static_cast<unsigned char>(obj[b] + seed);
   }
 }
 

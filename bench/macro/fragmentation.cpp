@@ -4,11 +4,11 @@
 //   final_rss_bytes=N live_bytes=M
 // live_bytes is the sum of the requested sizes of the blocks held at that moment; every one
 // of them has been written in full, so an ideal allocator's RSS equals it (plus the program).
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
 #include <vector>
 
 #include "common.hpp"

@@ -23,7 +23,8 @@ struct Entity {
   float vel[3];
   int health;
   char name[40];
-  Entity(std::uint32_t i, float x) : magic(0xe17e17), id(i), pos{x, 0, 0}, vel{1, 0.5f, 0}, health(100) {
+  Entity(std::uint32_t i, float x)
+      : magic(0xe17e17), id(i), pos{x, 0, 0}, vel{1, 0.5f, 0}, health(100) {
     for (char& c : name) c = static_cast<char>('a' + i % 26);
   }
 };
@@ -47,14 +48,17 @@ std::uint64_t run_frames(Factory& factory, long frames) {
 
   for (long f = 0; f < frames; ++f) {
     for (std::uint64_t n = rng.range(5, 15); n > 0 && entities.size() < kMaxEntities; --n) {
-      entities.push_back(factory.template make<Entity>(static_cast<std::uint32_t>(spawned++), 1.0f));
+      entities.push_back(
+          factory.template make<Entity>(static_cast<std::uint32_t>(spawned++), 1.0f));
     }
     for (std::size_t i = 0; i < entities.size();) {
       Entity* e = entities[i];
-      check(e->magic == 0xe17e17 && e->name[0] == static_cast<char>('a' + e->id % 26), "entity corrupted");
+      check(e->magic == 0xe17e17 && e->name[0] == static_cast<char>('a' + e->id % 26),
+            "entity corrupted");
       for (int k = 0; k < 3; ++k) e->pos[k] += e->vel[k];
       for (std::uint64_t n = rng.range(0, 3); n > 0 && particles.size() < kMaxParticles; --n) {
-        particles.push_back(factory.template make<Particle>(*e, static_cast<int>(rng.range(10, 40))));
+        particles.push_back(
+            factory.template make<Particle>(*e, static_cast<int>(rng.range(10, 40))));
       }
       if (rng.next() % 100 == 0) {  // dies: swap-remove
         factory.drop(e);

@@ -10,9 +10,9 @@
 
 namespace {
 
-constexpr int kSlots = 2000;      // live blocks per thread
-constexpr int kEpochs = 20;       // live-set hand-overs
-constexpr long kTotalOps = 50000000; // replacements across all threads; same for 2 or 8 threads
+constexpr int kSlots = 2000;          // live blocks per thread
+constexpr int kEpochs = 20;           // live-set hand-overs
+constexpr long kTotalOps = 50000000;  // replacements across all threads; same for 2 or 8 threads
 
 struct Slot {
   void* p = nullptr;

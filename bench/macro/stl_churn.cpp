@@ -20,7 +20,9 @@ struct Session {
   std::uint64_t last_seen = 0;
 };
 
-std::string key_for(std::uint64_t id) { return "session:" + std::to_string(id) + ":eu-west"; }
+std::string key_for(std::uint64_t id) {
+  return "session:" + std::to_string(id) + ":eu-west";
+}
 
 }  // namespace
 

@@ -1,6 +1,6 @@
 """Real program: build, sort and serialise over a million small Python objects.
 
-250,000 orders of about five objects each (instance, string, float, list, ints), then a dict
+200,000 orders of about five objects each (instance, string, float, list, ints), then a dict
 copy of each for JSON and the decoded copy: well over a million live small objects, sized so
 one run takes a few seconds with glibc.
 
@@ -30,7 +30,7 @@ def make(i):
 
 def main():
     scale = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
-    n = int(250_000 * scale)
+    n = int(200_000 * scale)
     orders = [make(i) for i in range(n)]
     orders.sort(key=lambda o: (o.customer, -o.amount))
     text = json.dumps([{"id": o.oid, "c": o.customer, "a": o.amount, "t": o.tags} for o in orders])

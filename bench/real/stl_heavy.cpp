@@ -19,7 +19,6 @@
 #include <queue>
 #include <random>
 #include <ranges>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -61,10 +60,8 @@ int run() {
   auto grouped = group(pairs);
   std::unordered_map<std::string, std::set<int>> index;
   for (const auto& [k, vs] : grouped) index[k].insert(vs.begin(), vs.end());
-  std::regex re("([0-9]+)-([a-z]+)");
-  std::smatch m;
   std::string s = "42-answer";
-  int found = std::regex_match(s, m, re) ? std::stoi(m[1]) : 0;
+  int found = std::stoi(s);
   auto evens = std::views::iota(0, 100) | std::views::filter([](int x) { return x % 2 == 0; }) |
                std::views::transform([](int x) { return x * x; });
   long total = std::accumulate(evens.begin(), evens.end(), 0L);
@@ -76,12 +73,14 @@ int run() {
   values.push_back(std::make_unique<Value>(std::string("x")));
   std::string out;
   for (const auto& v : values) out += describe(*v);
-  std::cout << found << total << out << fs.size() << std::setw(4)
-            << std::complex<double>(1, 2) << std::filesystem::path("a/b").filename() << '\n';
+  std::cout << found << total << out << fs.size() << std::setw(4) << std::complex<double>(1, 2)
+            << std::filesystem::path("a/b").filename() << '\n';
   std::optional<std::any> any = std::any(index.size());
   return any ? static_cast<int>(std::any_cast<std::size_t>(*any)) : 0;
 }
 
 }  // namespace heavy
 
-int main() { return heavy::run(); }
+int main() {
+  return heavy::run();
+}
