@@ -22,19 +22,40 @@ class PoolConfig {
 
   class Builder {
    public:
-    Builder& capacity(std::size_t n) { c_.capacity_ = n; return *this; }
+    Builder& capacity(std::size_t n) {
+      c_.capacity_ = n;
+      return *this;
+    }
     // The most slots a GrowingPool may reach (default: unlimited). Fixed pools ignore it.
-    Builder& max_capacity(std::size_t n) { c_.max_capacity_ = n; return *this; }
-    Builder& growth(GrowthStrategy g) { c_.growth_ = std::move(g); return *this; }
+    Builder& max_capacity(std::size_t n) {
+      c_.max_capacity_ = n;
+      return *this;
+    }
+    Builder& growth(GrowthStrategy g) {
+      c_.growth_ = std::move(g);
+      return *this;
+    }
     // Every slot starts at a multiple of max(alignof(T), a); 64 gives each object its
     // own cache lines (no false sharing between neighbours used by different threads).
-    Builder& alignment(std::size_t a) { c_.alignment_ = a; return *this; }
+    Builder& alignment(std::size_t a) {
+      c_.alignment_ = a;
+      return *this;
+    }
     // Build every object up front with the initializer; release runs reset, not ~T.
-    Builder& pre_initialize(bool on) { c_.pre_initialize_ = on; return *this; }
+    Builder& pre_initialize(bool on) {
+      c_.pre_initialize_ = on;
+      return *this;
+    }
     // Called once per object (never copied from a prototype), with pre_initialize.
-    Builder& initializer(Initializer fn) { c_.initializer_ = std::move(fn); return *this; }
+    Builder& initializer(Initializer fn) {
+      c_.initializer_ = std::move(fn);
+      return *this;
+    }
     // Called on each object returned to a pre-initialised pool.
-    Builder& reset(Reset fn) { c_.reset_ = std::move(fn); return *this; }
+    Builder& reset(Reset fn) {
+      c_.reset_ = std::move(fn);
+      return *this;
+    }
 
     // Returns: the validated configuration.
     // Throws: config_error naming the first bad field.
@@ -42,8 +63,8 @@ class PoolConfig {
       const PoolConfig& c = c_;
       if (c.capacity_ == 0) throw config_error("capacity", "must be greater than zero");
       if (c.max_capacity_ && *c.max_capacity_ < c.capacity_)
-        throw config_error("max_capacity", "must not be less than capacity (" +
-                                               std::to_string(c.capacity_) + ")");
+        throw config_error("max_capacity",
+                           "must not be less than capacity (" + std::to_string(c.capacity_) + ")");
       if (c.alignment_ == 0 || (c.alignment_ & (c.alignment_ - 1)) != 0)
         throw config_error("alignment", "must be a power of two");
       if (c.alignment_ < alignof(T))

@@ -6,9 +6,13 @@
 namespace fastpool {
 
 template <class T>
-concept HasOnAcquire = requires(T& t) { t.on_acquire(); };
+concept HasOnAcquire = requires(T& t) {
+  t.on_acquire();
+};
 template <class T>
-concept HasOnRelease = requires(T& t) { t.on_release(); };
+concept HasOnRelease = requires(T& t) {
+  t.on_release();
+};
 template <class T>
 concept Poolable = HasOnAcquire<T> || HasOnRelease<T>;
 

@@ -51,8 +51,7 @@ struct BitmapStrategy {
 };
 
 template <class S>
-concept SlotStrategy = requires(typename S::block_pool& p, void* v, const void* cv,
-                                std::size_t n) {
+concept SlotStrategy = requires(typename S::block_pool& p, void* v, const void* cv, std::size_t n) {
   { S::block_pool::index_bytes(n) } -> std::convertible_to<std::size_t>;
   p.init(v, n, n, v);
   { p.allocate() } -> std::same_as<void*>;

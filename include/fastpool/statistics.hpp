@@ -46,8 +46,7 @@ struct PoolStatistics {
     out << "capacity=" << s.capacity << " in_use=" << s.in_use;
     if (s.counted)
       out << " peak=" << s.peak_usage << " allocations=" << s.total_allocations
-          << " deallocations=" << s.total_deallocations
-          << " failures=" << s.allocation_failures;
+          << " deallocations=" << s.total_deallocations << " failures=" << s.allocation_failures;
     return out << " growths=" << s.growth_count << " utilization=" << s.utilization_rate() * 100
                << "%";
   }

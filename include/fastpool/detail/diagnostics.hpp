@@ -52,8 +52,8 @@ struct PoolMessage {
   static constexpr std::array<char, size> text = [] {
     std::array<char, size> out{};
     char* o = out.data();
-    for (std::string_view part : {prefix, kind, std::string_view("<"), type,
-                                  std::string_view(">: "), what})
+    for (std::string_view part :
+         {prefix, kind, std::string_view("<"), type, std::string_view(">: "), what})
       o = std::copy(part.begin(), part.end(), o);
     *o = '\0';
     return out;

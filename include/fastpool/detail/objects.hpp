@@ -1,0 +1,138 @@
+// The typed half of a slot: where T sits in its slot, and what happens to it on hand-out
+// and return (construct/destroy, or for pre-initialised pools assign/reset), plus the
+// pool's raw memory, which comes from the fastpool engine (fp_aligned_alloc).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <functional>
+#include <new>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include "fastpool/config.hpp"
+#include "fastpool/engine/platform.hpp"
+#include "fastpool/fastpool.h"
+#include "fastpool/poolable.hpp"
+
+namespace fastpool::detail {
+
+constexpr std::size_t round_up(std::size_t n, std::size_t align) noexcept {
+  return (n + align - 1) & ~(align - 1);
+}
+
+// Returns: `size` bytes aligned to `align` from the fastpool engine. Throws: bad_alloc.
+inline void* allocate_bytes(std::size_t align, std::size_t size) {
+  void* p = fp_aligned_alloc(std::max<std::size_t>(align, 16), round_up(size, 16));
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+inline void release_bytes(void* p) noexcept {
+  fp_free(p);
+}
+
+struct SlotLayout {
+  std::size_t align = 0;          // every slot starts at a multiple of this
+  std::size_t object_offset = 0;  // T starts here within its slot
+  std::size_t slot_size = 0;      // a multiple of align
+};
+
+// links_in_slot: the engine writes a link word into free slots.
+// keep_objects: objects live in free slots (pre-initialised pools, or a lock-free pool
+// whose racing pops may read a link while the object is being built), so the link needs
+// a word of its own in front of the object.
+template <class T>
+SlotLayout make_layout(std::size_t config_alignment, bool links_in_slot, bool keep_objects) {
+  SlotLayout l;
+  l.align = std::max(alignof(T), config_alignment);
+  if (links_in_slot) l.align = std::max(l.align, alignof(void*));
+  l.object_offset = links_in_slot && keep_objects ? round_up(sizeof(void*), l.align) : 0;
+  std::size_t bytes = l.object_offset + sizeof(T);
+  if (links_in_slot) bytes = std::max(bytes, sizeof(void*));
+  l.slot_size = round_up(bytes, l.align);
+  return l;
+}
+
+// MayOffset: false when the strategy never puts a link in a slot, so the object always
+// starts at its slot and the fast path does no arithmetic.
+template <class T, bool MayOffset = true>
+class Objects {
+ public:
+  Objects() = default;
+  Objects(const PoolConfig<T>& config, SlotLayout layout)
+      : offset_(layout.object_offset),
+        pre_initialized_(config.pre_initialize()),
+        initializer_(config.initializer()),
+        reset_(config.reset()) {}
+
+  std::size_t offset() const noexcept {
+    if constexpr (MayOffset) return offset_;
+    return 0;
+  }
+  T* object(void* slot) const noexcept {
+    return std::launder(reinterpret_cast<T*>(static_cast<char*>(slot) + offset()));
+  }
+  void* slot(const T* object) const noexcept {
+    return const_cast<char*>(reinterpret_cast<const char*>(object)) - offset();
+  }
+  bool pre_initialized() const noexcept { return pre_initialized_; }
+
+  // Effects: builds the waiting object of a new slot of a pre-initialised pool.
+  // Throws: what the initializer throws.
+  void prepare(void* slot) { ::new (static_cast<void*>(object(slot))) T(initializer_()); }
+  // Effects: destroys the waiting object of a pre-initialised pool's slot.
+  void dispose(void* slot) noexcept { object(slot)->~T(); }
+
+  // Effects: makes the object of `slot` ready for a client: constructs it from args
+  // (lazy), or leaves the waiting object / assigns T(args...) to it (pre-initialised);
+  // then calls on_acquire. Throws: what T's constructor or on_acquire throws; the slot
+  // then holds no live object (lazy) or its waiting object (pre-initialised).
+  template <class... Args>
+  FP_FAST_PATH T* hand_out(void* slot, Args&&... args) {
+    T* o = object(slot);
+    if (FP_UNLIKELY(pre_initialized_)) {
+      if constexpr (sizeof...(Args) > 0) assign(*o, std::forward<Args>(args)...);
+    } else {
+      ::new (static_cast<void*>(o)) T(std::forward<Args>(args)...);
+    }
+    if constexpr (HasOnAcquire<T>) {
+      try {
+        o->on_acquire();
+      } catch (...) {
+        if (!pre_initialized_) o->~T();
+        throw;
+      }
+    }
+    return o;
+  }
+
+  // Effects: on_release, then reset (pre-initialised) or ~T (lazy).
+  // REQUIRES: on_release, reset and ~T do not throw.
+  FP_FAST_PATH void take_back(T* o) noexcept {
+    call_on_release(*o);
+    if (FP_UNLIKELY(pre_initialized_)) {
+      if (reset_) reset_(*o);
+    } else {
+      o->~T();
+    }
+  }
+
+ private:
+  template <class... Args>
+  static void assign(T& o, Args&&... args) {
+    if constexpr (std::is_move_assignable_v<T>)
+      o = T(std::forward<Args>(args)...);
+    else
+      throw std::logic_error(
+          "fastpool: allocate(args...) on a pre-initialised pool needs a "
+          "move-assignable T");
+  }
+
+  std::size_t offset_ = 0;
+  bool pre_initialized_ = false;
+  typename PoolConfig<T>::Initializer initializer_;
+  typename PoolConfig<T>::Reset reset_;
+};
+
+}  // namespace fastpool::detail

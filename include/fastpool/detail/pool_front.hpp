@@ -1,0 +1,154 @@
+// The client-facing operations every typed pool shares (allocate, try_allocate,
+// allocate_batch, allocate_shared, create/destroy, owns), written once over a small
+// interface each pool provides (CRTP, no virtual calls):
+//
+//   void* take_slot();                 // a free slot, or null when exhausted (counted)
+//   void  give_slot(void* slot);       // a slot back (its object already taken back)
+//   void  undo_take(void* slot);       // a slot taken but never handed out
+//   bool  owns_slot(const void* slot) const;
+//   void  check_release(void* slot, const T* object);   // checked builds: misuse aborts
+//   Objects& objects();                // detail::Objects<T, ...>
+#pragma once
+
+#include <iterator>
+#include <ranges>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "fastpool/detail/diagnostics.hpp"
+#include "fastpool/errors.hpp"
+#include "fastpool/handles.hpp"
+#include "fastpool/poolable.hpp"
+
+namespace fastpool::detail {
+
+template <class Derived, class T, bool Shared>
+class PoolFront {
+ public:
+  using value_type = T;
+  // True for pools that threads share: their SharedHandle counts are atomic.
+  static constexpr bool is_shared = Shared;
+
+  // Returns: a handle to a new object built from args (or the waiting object of a
+  // pre-initialised pool), after on_acquire. Throws: pool_exhausted when no slot is
+  // free and the pool may not grow; what T's constructor or on_acquire throws.
+  template <class... Args>
+  [[nodiscard]] FP_FAST_PATH OwnedHandle<T> allocate(Args&&... args) {
+    T* o = make(std::forward<Args>(args)...);
+    if (FP_UNLIKELY(o == nullptr)) throw pool_exhausted();
+    return HandleAccess::make(o, static_cast<void*>(&self()), &kOps);
+  }
+
+  // Returns: as allocate(), or an empty handle when the pool is exhausted.
+  // Throws: nothing of its own; only what T's constructor or on_acquire throws.
+  template <class... Args>
+  [[nodiscard]] FP_FAST_PATH OwnedHandle<T> try_allocate(Args&&... args) noexcept(
+      std::is_nothrow_constructible_v<T, Args...> && !HasOnAcquire<T>) {
+    T* o = make(std::forward<Args>(args)...);
+    if (FP_UNLIKELY(o == nullptr)) return {};
+    return HandleAccess::make(o, static_cast<void*>(&self()), &kOps);
+  }
+
+  // Returns: one handle per value, objects built from the values in order.
+  // Effects: all or nothing: when the pool cannot hold them all, nothing is handed out.
+  // Throws: pool_exhausted (counted as one failure); what T's constructor throws.
+  template <std::ranges::forward_range Range>
+  [[nodiscard]] std::vector<OwnedHandle<T>> allocate_batch(Range&& values) {
+    auto n = static_cast<std::size_t>(std::ranges::distance(values));
+    std::vector<OwnedHandle<T>> out;
+    out.reserve(n);
+    std::vector<void*> slots;
+    slots.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      void* slot = self().take_slot();
+      if (slot == nullptr) {
+        for (void* s : slots) self().undo_take(s);
+        throw pool_exhausted();
+      }
+      slots.push_back(slot);
+    }
+    std::size_t built = 0;
+    try {
+      for (auto&& value : values) {
+        T* o = self().objects().hand_out(slots[built], std::forward<decltype(value)>(value));
+        ++built;
+        out.push_back(HandleAccess::make(o, static_cast<void*>(&self()), &kOps));
+      }
+    } catch (...) {
+      for (std::size_t i = built; i < n; ++i) self().undo_take(slots[i]);
+      throw;  // `out` returns the objects already built
+    }
+    return out;
+  }
+
+  // Returns: a SharedHandle to a new object. Throws: as allocate(); std::bad_alloc when
+  // the control block cannot be allocated (the object goes back to the pool).
+  template <class... Args>
+  [[nodiscard]] SharedHandle<T> allocate_shared(Args&&... args) {
+    return allocate(std::forward<Args>(args)...).share();
+  }
+
+  // Raw use, for code that manages lifetime itself.
+  // Returns: a new object, to be given back with destroy(). Throws: as allocate().
+  template <class... Args>
+  [[nodiscard]] T* create(Args&&... args) {
+    T* o = make(std::forward<Args>(args)...);
+    if (FP_UNLIKELY(o == nullptr)) throw pool_exhausted();
+    return o;
+  }
+  // Returns: a new object, or null when the pool is exhausted.
+  template <class... Args>
+  [[nodiscard]] T* try_create(Args&&... args) {
+    return make(std::forward<Args>(args)...);
+  }
+
+  // Effects: returns the object to the pool (on_release, then reset or ~T); null is a
+  // no-op. REQUIRES: `object` came from this pool's create() (or a released handle) and
+  // was not destroyed since. Debug and FASTPOOL_SECURE builds abort with a message naming
+  // the pool type and the address when it did not, or on a double destroy.
+  void destroy(T* object) noexcept {
+    if (object != nullptr) release_object(object);
+  }
+
+  // Returns: true when `object` is a slot of this pool.
+  bool owns(const T* object) const noexcept {
+    return object != nullptr && self().owns_slot(self().objects().slot(object));
+  }
+
+ protected:
+  FP_FAST_PATH void release_object(T* object) noexcept {
+    auto& objects = self().objects();
+    void* slot = objects.slot(object);
+    if constexpr (kChecked) self().check_release(slot, object);
+    objects.take_back(object);
+    self().give_slot(slot);
+  }
+
+ private:
+  Derived& self() noexcept { return static_cast<Derived&>(*this); }
+  const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+
+  template <class... Args>
+  FP_FAST_PATH T* make(Args&&... args) {
+    void* slot = self().take_slot();
+    if (FP_UNLIKELY(slot == nullptr)) return nullptr;
+    if constexpr (std::is_nothrow_constructible_v<T, Args...> && !HasOnAcquire<T>) {
+      return self().objects().hand_out(slot, std::forward<Args>(args)...);
+    } else {
+      try {
+        return self().objects().hand_out(slot, std::forward<Args>(args)...);
+      } catch (...) {
+        self().undo_take(slot);
+        throw;
+      }
+    }
+  }
+
+  static void release_thunk(void* pool, T* object) noexcept {
+    static_cast<Derived*>(pool)->release_object(object);
+  }
+  static constexpr HandleOps<T> kOps{&PoolFront::release_thunk, Shared};
+};
+
+}  // namespace fastpool::detail

@@ -1,0 +1,171 @@
+// SlotRun: one contiguous run of T slots over a strategy's engine block pool: the
+// memory, the objects' lifecycle, the statistics counters and the misuse checks. It is
+// single-threaded; FixedPool uses it as is, ThreadLocalPool behind engine::ThreadOwned,
+// ThreadSafePool behind a lock.
+//
+// Memory: one block from the fastpool engine, [index of the strategy | slots].
+// Invariants: engine_.capacity() == capacity of the config; every slot handed out and
+// not returned has its live bit set (checked builds); pre-initialised pools keep an
+// object in every slot from construction to destruction.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+
+#include "fastpool/config.hpp"
+#include "fastpool/detail/diagnostics.hpp"
+#include "fastpool/detail/objects.hpp"
+#include "fastpool/slot_strategy.hpp"
+#include "fastpool/statistics.hpp"
+
+namespace fastpool::detail {
+
+// The counters that cannot be derived from the engine. Deallocations are not counted:
+// they are allocations minus objects in use.
+struct Counters {
+  std::size_t allocations = 0;
+  std::size_t failures = 0;
+  std::size_t peak = 0;
+
+  FP_FAST_PATH void on_take([[maybe_unused]] std::size_t in_use, bool track_peak) noexcept {
+    if constexpr (kStatisticsEnabled) {
+      ++allocations;
+      if (track_peak && in_use > peak) peak = in_use;
+    }
+  }
+  void on_failure() noexcept {
+    if constexpr (kStatisticsEnabled) ++failures;
+  }
+  void on_undo() noexcept {
+    if constexpr (kStatisticsEnabled) --allocations;
+  }
+  PoolStatistics snapshot(std::size_t capacity, std::size_t in_use, std::size_t peak_usage,
+                          std::size_t growths) const noexcept {
+    PoolStatistics s;
+    s.capacity = capacity;
+    s.in_use = in_use;
+    s.growth_count = growths;
+    if constexpr (kStatisticsEnabled) {
+      s.peak_usage = peak_usage;
+      s.total_allocations = allocations;
+      s.total_deallocations = allocations - in_use;
+      s.allocation_failures = failures;
+    }
+    return s;
+  }
+};
+
+template <class T, SlotStrategy S, Literal Kind>
+class SlotRun {
+ public:
+  using Engine = typename S::block_pool;
+  using ObjectsT = Objects<T, S::links_in_slot>;
+
+  // An empty run (so that engine::ThreadOwned can hold one); init() makes it usable.
+  SlotRun() = default;
+  explicit SlotRun(const PoolConfig<T>& config) { init(config); }
+  SlotRun(const SlotRun&) = delete;
+  SlotRun& operator=(const SlotRun&) = delete;
+
+  // Effects: allocates the slots (and builds the objects of a pre-initialised pool).
+  // Throws: config_error for a capacity too large to address; std::bad_alloc; what
+  // the initializer throws (nothing is kept then).
+  void init(const PoolConfig<T>& config) {
+    FP_ASSERT(memory_ == nullptr);
+    layout_ = make_layout<T>(config.alignment(), S::links_in_slot, config.pre_initialize());
+    objects_ = ObjectsT(config, layout_);
+    std::size_t n = config.capacity();
+    std::size_t limit = std::numeric_limits<std::uint32_t>::max() / layout_.slot_size;
+    if (n > limit) throw config_error("capacity", "too large for one pool");
+    std::size_t index = round_up(Engine::index_bytes(n), layout_.align);
+    void* memory = allocate_bytes(layout_.align, index + n * layout_.slot_size);
+    char* slots = static_cast<char*>(memory) + index;
+    std::size_t built = 0;
+    try {
+      live_.init(n);
+      if (objects_.pre_initialized())
+        for (; built < n; ++built) objects_.prepare(slots + built * layout_.slot_size);
+    } catch (...) {
+      while (built > 0) objects_.dispose(slots + --built * layout_.slot_size);
+      release_bytes(memory);
+      throw;
+    }
+    memory_ = memory;
+    engine_.init(slots, layout_.slot_size, n, memory);
+  }
+
+  // REQUIRES: no object in use (checked builds abort with the count otherwise).
+  template <class Message>
+  void destroy() noexcept {
+    if (memory_ == nullptr) return;
+    if constexpr (kChecked)
+      if (engine_.used() != 0) fatal_in_use<Message>(engine_.used(), this);
+    if (objects_.pre_initialized())
+      for (std::size_t i = 0; i < engine_.capacity(); ++i) objects_.dispose(engine_.block_at(i));
+    release_bytes(memory_);
+    memory_ = nullptr;
+  }
+
+  FP_FAST_PATH void* take_slot() noexcept {
+    void* slot = engine_.allocate();
+    if (FP_UNLIKELY(slot == nullptr)) {
+      counters_.on_failure();
+      return nullptr;
+    }
+    if constexpr (S::exact_peak)
+      counters_.on_take(0, false);  // the engine's touched blocks are the peak
+    else
+      counters_.on_take(in_use(), true);
+    if constexpr (kChecked) mark(slot);
+    return slot;
+  }
+  FP_FAST_PATH void give_slot(void* slot) noexcept { engine_.deallocate(slot); }
+  void undo_take(void* slot) noexcept {
+    if constexpr (kChecked) live_.unmark(engine_.index_of(slot));
+    counters_.on_undo();
+    engine_.deallocate(slot);
+  }
+  bool owns_slot(const void* slot) const noexcept {
+    auto* c = static_cast<const char*>(slot);
+    return c >= engine_.start() && c < engine_.end() &&
+           static_cast<std::size_t>(c - engine_.start()) % layout_.slot_size == 0;
+  }
+  void check_release(void* slot, const T* object) noexcept {
+    if (!engine_.contains(slot))
+      engine::fatal(
+          PoolMessage<Kind, T, "destroy of a pointer that is not from this pool">::c_str(), object);
+    if (!live_.unmark(engine_.index_of(slot)))
+      engine::fatal(PoolMessage<Kind, T, "double destroy">::c_str(), object);
+  }
+
+  ObjectsT& objects() noexcept { return objects_; }
+  const ObjectsT& objects() const noexcept { return objects_; }
+  std::size_t capacity() const noexcept { return engine_.capacity(); }
+  std::size_t in_use() const noexcept { return engine_.used(); }
+  std::size_t available() const noexcept { return engine_.capacity() - engine_.used(); }
+  const SlotLayout& layout() const noexcept { return layout_; }
+  PoolStatistics statistics() const noexcept {
+    std::size_t peak;
+    if constexpr (S::exact_peak)
+      peak = engine_.touched_blocks();
+    else
+      peak = counters_.peak;
+    return counters_.snapshot(capacity(), in_use(), peak, 0);
+  }
+
+ private:
+  void mark(void* slot) noexcept {
+    if (!live_.mark(engine_.index_of(slot)))
+      engine::fatal(PoolMessage<Kind, T, "internal error: slot handed out twice">::c_str(), slot);
+  }
+
+  // Hot fields first.
+  Engine engine_;
+  ObjectsT objects_{};
+  Counters counters_;
+  LiveBits live_;
+  SlotLayout layout_;
+  void* memory_ = nullptr;
+};
+
+}  // namespace fastpool::detail

@@ -1,0 +1,175 @@
+// LockFreePool<T>: a fixed number of T slots shared by threads without a lock. Free slots
+// sit on the engine's AtomicFreeList (tagged pop, so no ABA); slots never used yet are
+// claimed with an atomic bump index, so construction touches no slot.
+//
+// Layout: each slot keeps its link word in front of the object, so that a racing pop,
+// which may read the link of a slot another thread has just taken, never reads bytes of
+// an object being built (no data race, clean under ThreadSanitizer).
+//
+// Invariants: slots [0, bump_) have been handed out at least once; every free slot is
+// on free_ exactly once; the sum of the shards' in_use is the number of slots out.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <limits>
+
+#include "fastpool/config.hpp"
+#include "fastpool/detail/diagnostics.hpp"
+#include "fastpool/detail/objects.hpp"
+#include "fastpool/detail/pool_front.hpp"
+#include "fastpool/engine/atomic_free_list.hpp"
+#include "fastpool/engine/thread_owned.hpp"
+#include "fastpool/statistics.hpp"
+
+namespace fastpool {
+
+// Any thread may allocate and release. Never grows. Counters are kept per shard (a cache
+// line each, picked by thread) so that threads do not contend on them.
+template <class T>
+class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
+ public:
+  explicit LockFreePool(std::size_t capacity)
+      : LockFreePool(PoolConfig<T>::with_capacity(capacity)) {}
+  explicit LockFreePool(const PoolConfig<T>& config)
+      : layout_(detail::make_layout<T>(config.alignment(), true, true)),
+        objects_(config, layout_),
+        capacity_(config.capacity()) {
+    if (capacity_ > std::numeric_limits<std::size_t>::max() / 2 / layout_.slot_size)
+      throw config_error("capacity", "too large for one pool");
+    void* memory = detail::allocate_bytes(std::max<std::size_t>(layout_.align, 64),
+                                          capacity_ * layout_.slot_size);
+    std::size_t built = 0;
+    try {
+      live_.init(capacity_);
+      if (objects_.pre_initialized())
+        for (; built < capacity_; ++built)
+          objects_.prepare(static_cast<char*>(memory) + built * layout_.slot_size);
+    } catch (...) {
+      while (built > 0) objects_.dispose(static_cast<char*>(memory) + --built * layout_.slot_size);
+      detail::release_bytes(memory);
+      throw;
+    }
+    start_ = static_cast<char*>(memory);
+  }
+  LockFreePool(const LockFreePool&) = delete;
+  LockFreePool& operator=(const LockFreePool&) = delete;
+  // REQUIRES: no object in use, and no other thread using the pool.
+  ~LockFreePool() {
+    if constexpr (detail::kChecked)
+      if (in_use() != 0) detail::fatal_in_use<Destroyed>(in_use(), this);
+    if (objects_.pre_initialized())
+      for (std::size_t i = 0; i < capacity_; ++i) objects_.dispose(slot_at(i));
+    detail::release_bytes(start_);
+  }
+
+  std::size_t capacity() const noexcept { return capacity_; }
+  // Returns: a snapshot (exact when no other thread is allocating or releasing).
+  std::size_t in_use() const noexcept {
+    std::ptrdiff_t sum = 0;
+    for (const Shard& s : shards_) sum += s.in_use.load(std::memory_order_relaxed);
+    return sum < 0 ? 0 : static_cast<std::size_t>(sum);
+  }
+  std::size_t available() const noexcept { return capacity_ - in_use(); }
+  // peak_usage is the number of distinct slots ever handed out: the exact peak when
+  // threads do not race, an upper bound when they do.
+  PoolStatistics statistics() const noexcept {
+    PoolStatistics s;
+    s.capacity = capacity_;
+    s.in_use = in_use();
+    if constexpr (kStatisticsEnabled) {
+      s.peak_usage = bump_.load(std::memory_order_relaxed);
+      for (const Shard& sh : shards_) {
+        s.total_allocations += sh.allocations.load(std::memory_order_relaxed);
+        s.allocation_failures += sh.failures.load(std::memory_order_relaxed);
+      }
+      s.total_deallocations = s.total_allocations - s.in_use;
+    }
+    return s;
+  }
+
+ private:
+  using Front = detail::PoolFront<LockFreePool, T, true>;
+  friend Front;
+  using Destroyed = detail::PoolMessage<"LockFreePool", T, "destroyed while objects are in use">;
+
+  struct alignas(64) Shard {
+    std::atomic<std::ptrdiff_t> in_use{0};
+    std::atomic<std::size_t> allocations{0};
+    std::atomic<std::size_t> failures{0};
+  };
+  static constexpr std::size_t kShards = 16;
+
+  Shard& shard() noexcept {
+    auto tag = reinterpret_cast<std::uintptr_t>(engine::current_thread_tag());
+    return shards_[(tag * 0x9E3779B97F4A7C15ull) >> 60];
+  }
+  void* slot_at(std::size_t i) const noexcept { return start_ + i * layout_.slot_size; }
+  std::size_t index_of(const void* slot) const noexcept {
+    return static_cast<std::size_t>(static_cast<const char*>(slot) - start_) / layout_.slot_size;
+  }
+
+  FP_FAST_PATH void* take_slot() noexcept {
+    void* slot = free_.pop();
+    if (FP_UNLIKELY(slot == nullptr)) slot = take_fresh();
+    Shard& s = shard();
+    if (FP_UNLIKELY(slot == nullptr)) {
+      if constexpr (kStatisticsEnabled) s.failures.fetch_add(1, std::memory_order_relaxed);
+      return nullptr;
+    }
+    s.in_use.fetch_add(1, std::memory_order_relaxed);
+    if constexpr (kStatisticsEnabled) s.allocations.fetch_add(1, std::memory_order_relaxed);
+    if constexpr (detail::kChecked)
+      if (!live_.mark(index_of(slot)))
+        engine::fatal(detail::PoolMessage<"LockFreePool", T,
+                                          "internal error: slot handed out twice">::c_str(),
+                      slot);
+    return slot;
+  }
+  // A never-used slot from the bump index; else one last look at the free list.
+  FP_SLOW_PATH void* take_fresh() noexcept {
+    std::size_t i = bump_.load(std::memory_order_relaxed);
+    while (i < capacity_)
+      if (bump_.compare_exchange_weak(i, i + 1, std::memory_order_relaxed)) return slot_at(i);
+    return free_.pop();
+  }
+  FP_FAST_PATH void give_slot(void* slot) noexcept {
+    shard().in_use.fetch_sub(1, std::memory_order_relaxed);
+    free_.push(slot);
+  }
+  void undo_take(void* slot) noexcept {
+    if constexpr (detail::kChecked) live_.unmark(index_of(slot));
+    Shard& s = shard();
+    if constexpr (kStatisticsEnabled) s.allocations.fetch_sub(1, std::memory_order_relaxed);
+    s.in_use.fetch_sub(1, std::memory_order_relaxed);
+    free_.push(slot);
+  }
+  bool owns_slot(const void* slot) const noexcept {
+    auto* c = static_cast<const char*>(slot);
+    return c >= start_ && c < start_ + capacity_ * layout_.slot_size &&
+           static_cast<std::size_t>(c - start_) % layout_.slot_size == 0;
+  }
+  void check_release(void* slot, const T* object) noexcept {
+    if (!owns_slot(slot) || index_of(slot) >= bump_.load(std::memory_order_relaxed))
+      engine::fatal(detail::PoolMessage<"LockFreePool", T,
+                                        "destroy of a pointer that is not from this pool">::c_str(),
+                    object);
+    if (!live_.unmark(index_of(slot)))
+      engine::fatal(detail::PoolMessage<"LockFreePool", T, "double destroy">::c_str(), object);
+  }
+  auto& objects() noexcept { return objects_; }
+  const auto& objects() const noexcept { return objects_; }
+
+  // Read-mostly fields first; the contended words each get a cache line of their own.
+  detail::SlotLayout layout_;
+  detail::Objects<T, true> objects_;
+  char* start_ = nullptr;
+  std::size_t capacity_;
+  detail::LiveBits live_;
+  alignas(64) engine::AtomicFreeList free_;
+  alignas(64) std::atomic<std::size_t> bump_{0};
+  Shard shards_[kShards];
+};
+
+}  // namespace fastpool
