@@ -31,16 +31,19 @@ void* huge_alloc(std::size_t size, std::size_t alignment) noexcept {
   return segment::huge_alloc(size, alignment, &zeroed);
 }
 
-// The page record of the first slice of p's page (p inside a normal segment).
-Page* first_page_of(Segment* s, const void* p) noexcept {
-  Page* pg = page_record_of(s, p);
-  if (pg->kind == PageKind::interior) pg -= pg->slice_offset;
-  return pg;
+char* huge_block_start(Segment* s) noexcept {
+  return reinterpret_cast<char*>(s) + s->mapped_size - s->huge_usable;
 }
 
 bool is_block_start(Page* pg, const void* p) noexcept {
-  if (pg->kind == PageKind::large) return p == pg->pool.start() + pg->large_offset;
-  return pg->pool.contains(p);
+  switch (pg->kind) {
+    case PageKind::large:
+      return p == pg->pool.start() + pg->large_offset;
+    case PageKind::huge:
+      return p == huge_block_start(segment_of(p));
+    default:
+      return pg->pool.contains(p);
+  }
 }
 
 }  // namespace
@@ -58,50 +61,50 @@ void* malloc_slow(std::size_t size) noexcept {
   return FP_LIKELY(p != nullptr) ? p : out_of_memory();
 }
 
-void free_slow(void* p) noexcept {
-  if (p == nullptr) return;
-  Segment* s = segment_of(p);
+// The page of a pointer about to be freed, after the checks that cost no more than a
+// few loads: fastpool memory, a page in use, the start of a block. Aborts otherwise.
+Page* validated_page_of(void* p) noexcept {
   if (FP_UNLIKELY(!segment::owns(p))) bad_free("free(): pointer was not allocated by fastpool", p);
-  if (s->kind == SegmentKind::huge) {
-    if (p != reinterpret_cast<char*>(s) + s->mapped_size - s->huge_usable)
-      bad_free("free(): pointer is not the start of a block", p);
-    segment::huge_free(s);
-    return;
-  }
-  if (FP_UNLIKELY(s->kind != SegmentKind::normal)) bad_free("free(): corrupted segment", p);
-  Page* pg = first_page_of(s, p);
+  Page* pg = page_of(p);
   if (FP_UNLIKELY(pg->kind == PageKind::unused))
     bad_free("free(): double free or pointer to freed memory", p);
-  auto owner = reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_acquire) & ~kOwnerFull);
-  Heap* h = tls_heap;
   if (FP_UNLIKELY(!is_block_start(pg, p)))
     bad_free("free(): pointer is not the start of a block", p);
-  if (owner == h) {
+  return pg;
+}
+
+void free_slow(void* p) noexcept {
+  if (p == nullptr) return;
+  Page* pg = validated_page_of(p);
+  if (pg->kind == PageKind::huge) return segment::huge_free(segment_of(p));
+  auto owner = reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_acquire) & ~kOwnerFlags);
+  Heap* h = tls_heap;
+  if (owner == h)
     heap::free_local(h, pg, p);
-  } else {
+  else
     owner->remote.push(p);
-  }
+}
+
+// Another page of mine that is not full: a counted push. Anything else: free_slow.
+void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
+  if (FP_LIKELY(owner == (reinterpret_cast<std::uintptr_t>(tls_heap) | kOwnerCounted)))
+    return pg->pool.deallocate(p);
+  free_slow(p);
 }
 
 // Debug and secure builds: every free is checked before it touches the heap.
 void check_free(void* p) noexcept {
   if (p == nullptr) return;
-  if (!segment::owns(p)) bad_free("free(): pointer was not allocated by fastpool", p);
-  Segment* s = segment_of(p);
-  if (s->kind == SegmentKind::huge) return;  // free_slow checks the block start
-  if (s->kind != SegmentKind::normal) bad_free("free(): corrupted segment", p);
-  Page* pg = first_page_of(s, p);
-  if (pg->kind == PageKind::unused) bad_free("free(): double free or pointer to freed memory", p);
-  if (!is_block_start(pg, p)) bad_free("free(): pointer is not the start of a block", p);
+  Page* pg = validated_page_of(p);
   // Only the owner may read its free list; other threads' double frees are caught when
   // the owner collects them (FixedBlockPool asserts in debug builds). The full walk of
-  // the free list is for debug builds; secure builds check its head and the count.
-  Heap* owner = reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_relaxed) & ~kOwnerFull);
+  // the free list is for debug builds; secure builds check its head.
+  auto owner = reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_relaxed) & ~kOwnerFlags);
   if (pg->kind == PageKind::small && owner == tls_heap) {
 #ifdef NDEBUG
-    bool freed = pg->pool.used() == 0 || pg->pool.is_free_head(p);
+    bool freed = pg->pool.is_free_head(p);
 #else
-    bool freed = pg->pool.used() == 0 || pg->pool.is_free(p);
+    bool freed = pg->pool.is_free(p);
 #endif
     if (freed) bad_free("free(): double free", p);
   }
@@ -144,11 +147,12 @@ void* calloc_impl(std::size_t n, std::size_t size) noexcept {
 
 std::size_t usable_size(const void* p) noexcept {
   if (p == nullptr) return 0;
-  Segment* s = segment_of(p);
+  Page* pg = page_of(p);
   auto* c = static_cast<const char*>(p);
-  if (s->kind == SegmentKind::huge)
+  if (pg->kind == PageKind::huge) {
+    Segment* s = segment_of(p);
     return static_cast<std::size_t>(reinterpret_cast<char*>(s) + s->mapped_size - c);
-  Page* pg = first_page_of(s, p);
+  }
   if (pg->kind == PageKind::large) return static_cast<std::size_t>(pg->pool.end() - c);
   std::size_t bs = pg->pool.block_size();
   return bs - static_cast<std::size_t>(c - pg->pool.start()) % bs;

@@ -1,9 +1,10 @@
 // The allocation API every front door shares: the malloc and free fast paths (inline,
 // a handful of instructions each) and the out-of-line functions behind them.
 //
-// malloc fast path: thread heap -> direct table -> page -> pop its free list.
-// free fast path:   mask -> page record -> owned by this thread's heap and not full ->
-//                   push on the page's free list. Everything else is free_slow.
+// malloc fast path: thread heap -> direct table -> current page -> pop its free list.
+// free fast path:   page map -> page record -> this thread's current page -> push on its
+//                   free list (another non-full page of this heap: push and count).
+//                   Everything else is free_slow.
 #pragma once
 
 #include <cstddef>
@@ -34,23 +35,21 @@ void collect_all() noexcept;
 
 FP_FAST_PATH void* malloc_fast(std::size_t size) noexcept {
   if (FP_LIKELY(size <= kDirectMax)) {
-    Page* pg = tls_heap->direct[direct_slot(size)];
-    if (void* b = pg->pool.pop_free(); FP_LIKELY(b != nullptr)) return b;
+    Page* pg = tls_direct[direct_slot(size)];
+    if (void* b = pg->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
   }
   return malloc_slow(size);
 }
 
+FP_SLOW_PATH void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept;
+
 FP_FAST_PATH void free_fast(void* p) noexcept {
   if constexpr (kCheckedFree) check_free(p);
-  Segment* s = segment_of(p);
-  if (FP_UNLIKELY(s == nullptr)) return free_slow(p);  // null (or a bogus low address)
-  Page* pg = page_record_of(s, p);
-  if (FP_LIKELY(pg->owner.load(std::memory_order_relaxed) ==
-                reinterpret_cast<std::uintptr_t>(tls_heap))) {
-    pg->pool.deallocate(p);
-    return;
-  }
-  free_slow(p);
+  Page* pg = page_of(p);  // free(NULL) finds g_empty_page, owned by no heap
+  auto owner = pg->owner.load(std::memory_order_relaxed);
+  if (FP_LIKELY(owner == reinterpret_cast<std::uintptr_t>(tls_heap)))
+    return pg->pool.push_uncounted(p);  // my current page
+  free_other_page(p, pg, owner);
 }
 
 }  // namespace fastpool

@@ -9,9 +9,17 @@
 
 namespace fastpool {
 
-constinit Page g_empty_page{};
-constinit Heap g_empty_heap{&g_empty_page};
+constinit Heap g_empty_heap{};
 __thread Heap* tls_heap __attribute__((tls_model("initial-exec"))) = &g_empty_heap;
+
+namespace {
+constexpr DirectTable kEmptyDirect = [] {
+  DirectTable t{};
+  for (Page*& p : t) p = &g_empty_page;
+  return t;
+}();
+}  // namespace
+__thread DirectTable tls_direct __attribute__((tls_model("initial-exec"))) = kEmptyDirect;
 
 namespace {
 
@@ -77,7 +85,7 @@ Heap* new_heap_locked() noexcept {
     g_meta_bump = static_cast<char*>(m);
     g_meta_end = g_meta_bump + chunk;
   }
-  auto* h = new (g_meta_bump) Heap(&g_empty_page);
+  auto* h = new (g_meta_bump) Heap();
   g_meta_bump += need;
   for (int c = 0; c < kClassCount; ++c)
     h->classes[c].source() = PageSource{h, static_cast<std::uint8_t>(c)};
@@ -114,9 +122,13 @@ Page* take_span(Heap* h, int count, PageKind kind) noexcept {
   return segment::take_span(s, segment::find_free_run(s, count), count, kind);
 }
 
+// Called by the exiting owner. Once the heap is on the abandoned list another thread may
+// adopt it, so this thread lets go of it first: later frees here go the remote way.
 void abandon(Heap* h) noexcept {
   heap::collect_remote(h);
   heap::maintain(h, true);
+  tls_heap = &g_empty_heap;
+  tls_direct = kEmptyDirect;
   pthread_mutex_lock(&g_heaps_lock);
   h->abandoned = true;
   h->next_abandoned = g_abandoned;
@@ -126,8 +138,7 @@ void abandon(Heap* h) noexcept {
 
 void on_thread_exit(void* arg) noexcept {
   auto* h = static_cast<Heap*>(arg);
-  if (h == nullptr || h == &g_empty_heap) return;
-  tls_heap = &g_empty_heap;  // later frees in this thread go the remote way
+  if (h == nullptr || h != tls_heap) return;
   abandon(h);
 }
 
@@ -157,7 +168,8 @@ Page* PageSource::grow(std::size_t) noexcept {
   pg->pool.init(slice_start(s, page_index(s, pg)), bsize,
                 static_cast<std::size_t>(slices) * kSliceSize / bsize);
   pg->size_class = size_class;
-  pg->owner.store(reinterpret_cast<std::uintptr_t>(heap), std::memory_order_relaxed);
+  pg->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted,
+                  std::memory_order_relaxed);
   return pg;
 }
 
@@ -177,14 +189,27 @@ Heap* init_thread() noexcept {
   if (h == nullptr) return nullptr;
   // Install before pthread_setspecific: should it allocate, it finds this heap ready.
   tls_heap = h;
+  for (int c = 0; c < kClassCount; ++c) heap::refresh_direct(h, c);
   if (g_global_state.load(std::memory_order_acquire) == 2) pthread_setspecific(g_exit_key, h);
   return h;
 }
 
+// Installs the class's current page in the direct table. The page that stops being
+// current gets an exact count again and the counted flag; the new one loses its flags,
+// so that the fast paths may skip the count.
 void refresh_direct(Heap* h, int c) noexcept {
   Page* cur = h->classes[c].current();
   if (cur == nullptr) cur = &g_empty_page;
-  for (int w = kSlots[c].first; w <= kSlots[c].last; ++w) h->direct[w] = cur;
+  FP_ASSERT(h == tls_heap);
+  Page* old = tls_direct[kSlots[c].first];
+  if (old == cur) return;
+  auto self = reinterpret_cast<std::uintptr_t>(h);
+  if (old->kind == PageKind::small && old->owner.load(std::memory_order_relaxed) == self) {
+    old->pool.recount_used();
+    old->owner.store(self | kOwnerCounted, std::memory_order_relaxed);
+  }
+  if (cur != &g_empty_page) cur->owner.store(self, std::memory_order_relaxed);
+  for (int w = kSlots[c].first; w <= kSlots[c].last; ++w) tls_direct[w] = cur;
 }
 
 void free_local(Heap* h, Page* pg, void* p) noexcept {
@@ -204,10 +229,7 @@ void collect_remote(Heap* h) noexcept {
   engine::FreeBlock* b = h->remote.take_all();
   while (b != nullptr) {
     engine::FreeBlock* next = b->next;
-    Segment* s = segment_of(b);
-    Page* pg = page_record_of(s, b);
-    if (pg->kind == PageKind::interior) pg -= pg->slice_offset;
-    free_local(h, pg, b);
+    free_local(h, page_of(b), b);
     b = next;
   }
 }
@@ -219,6 +241,7 @@ void maintain(Heap* h, bool force) noexcept {
   for (int c = 0; c < kClassCount; ++c) {
     PageQueue& q = h->classes[c];
     Page* cur = q.current();
+    if (force && cur != nullptr) cur->pool.recount_used();
     q.for_each_chunk([&](Page* pg) {
       if (pg->pool.unused() && (pg != cur || force)) {
         q.remove_unused(pg);

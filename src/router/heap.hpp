@@ -23,21 +23,20 @@ struct PageSource {
   std::uint8_t size_class = 0;
 
   Page* grow(std::size_t current_capacity) noexcept;
+  // Exhausted: every block is out, so the count is exact again.
   void on_full(Page* p) noexcept {
-    p->owner.store(p->owner.load(std::memory_order_relaxed) | kOwnerFull,
+    p->pool.mark_all_used();
+    p->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted | kOwnerFull,
                    std::memory_order_relaxed);
   }
   void on_available(Page* p) noexcept {
-    p->owner.store(p->owner.load(std::memory_order_relaxed) & ~kOwnerFull,
+    p->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted,
                    std::memory_order_relaxed);
   }
 };
 using PageQueue = engine::GrowingBlockPool<PageSource>;
 
 struct Heap {
-  // direct[slot] is the current page of the class serving sizes of that slot, or the
-  // empty page; never null, so the fast path needs no check. Owner only.
-  Page* direct[kDirectSlots];
   // Blocks of this heap's pages freed by other threads; the owner collects them.
   engine::AtomicFreeList remote;
   PageQueue classes[kClassCount];
@@ -47,17 +46,20 @@ struct Heap {
   bool abandoned = false;  // guarded by the heap registry lock
   Heap* next_registered = nullptr;
   Heap* next_abandoned = nullptr;
-
-  constexpr explicit Heap(Page* empty) noexcept {
-    for (Page*& d : direct) d = empty;
-  }
 };
 
-// The placeholder every thread starts with: its direct table points at a page with no
-// blocks, so the first malloc misses into the slow path, which installs a real heap.
-extern Page g_empty_page;
-extern Heap g_empty_heap;
-extern __thread Heap* tls_heap __attribute__((tls_model("initial-exec")));
+// The placeholder heap every thread starts with, owning nothing.
+extern FP_INTERNAL Heap g_empty_heap;
+extern FP_INTERNAL __thread Heap* tls_heap __attribute__((tls_model("initial-exec")));
+
+// The direct table: tls_direct[(size + 7) / 8] is the current page of the class serving
+// that size, or g_empty_page; never null, so the malloc fast path needs no check. It
+// lives in the thread (not the heap) to save the fast path a load; it mirrors the
+// current pages of tls_heap's class queues (heap::refresh_direct keeps it so).
+// A new thread's table is all g_empty_page: its first malloc misses into the slow path,
+// which installs a real heap.
+using DirectTable = std::array<Page*, kDirectSlots>;
+extern FP_INTERNAL __thread DirectTable tls_direct __attribute__((tls_model("initial-exec")));
 
 namespace heap {
 
@@ -70,6 +72,7 @@ void* small_alloc(Heap* h, int size_class) noexcept;
 void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept;
 // Frees p whose page record (first slice) is pg, from the owning thread.
 void free_local(Heap* h, Page* pg, void* p) noexcept;
+// REQUIRES: h is the calling thread's heap.
 void refresh_direct(Heap* h, int size_class) noexcept;
 std::size_t heap_count() noexcept;
 

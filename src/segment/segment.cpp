@@ -7,28 +7,34 @@
 #include "os/options.hpp"
 #include "os/os.hpp"
 
+namespace fastpool {
+
+constinit Page g_empty_page{};
+namespace {
+Page* g_boot_map[1] = {&g_empty_page};
+}
+Page** g_page_map = g_boot_map;
+
+}  // namespace fastpool
+
 namespace fastpool::segment {
 
 Counters counters;
 
 namespace {
 
-// The segment map: one bit per 4 MiB of the 47-bit user address space (4 MiB of .bss,
-// touched only where segments live). Lets fp_owns and the checked free paths tell a
-// fastpool pointer from any other without reading foreign memory.
-constexpr std::size_t kMapBits = std::size_t{1} << (47 - kSegmentShift);
-std::atomic<std::uint64_t> g_segment_map[kMapBits / 64];
+constexpr std::size_t kMapEntries = std::size_t{1} << (47 - kSliceShift);
 
-void map_mark(const void* base, std::size_t size, bool on) noexcept {
-  auto first = reinterpret_cast<std::uintptr_t>(base) >> kSegmentShift;
-  auto last = (reinterpret_cast<std::uintptr_t>(base) + size - 1) >> kSegmentShift;
-  for (auto i = first; i <= last && i < kMapBits; ++i) {
-    std::uint64_t bit = std::uint64_t{1} << (i % 64);
-    if (on)
-      g_segment_map[i / 64].fetch_or(bit, std::memory_order_release);
-    else
-      g_segment_map[i / 64].fetch_and(~bit, std::memory_order_release);
-  }
+// Points to the real map once the first segment is mapped; guarded by g_cache_lock.
+Page** g_real_map = nullptr;
+
+// Sets the map entries of [base, base+size) to `pg` (null to clear).
+void map_set(const void* base, std::size_t size, Page* pg) noexcept {
+  Page** map = __atomic_load_n(&g_page_map, __ATOMIC_ACQUIRE);
+  auto first = reinterpret_cast<std::uintptr_t>(base) >> kSliceShift;
+  auto last = (reinterpret_cast<std::uintptr_t>(base) + size - 1) >> kSliceShift;
+  for (auto i = first; i <= last && i < kMapEntries; ++i)
+    __atomic_store_n(&map[i], pg, __ATOMIC_RELEASE);
 }
 
 // Empty segments kept mapped (purged) for reuse, so a thread that frees everything and
@@ -46,10 +52,31 @@ std::size_t header_bytes() noexcept {
   return (sizeof(Segment) + ps - 1) & ~(ps - 1);
 }
 
+// Reserves the page map on first use. The reservation is address space only: entries
+// are touched (and become resident) only for slices that segments occupy.
+bool ensure_page_map() noexcept {
+  if (__atomic_load_n(&g_page_map, __ATOMIC_ACQUIRE) != g_boot_map) return true;
+  pthread_mutex_lock(&g_cache_lock);
+  if (g_real_map == nullptr) {
+    void* m = os::map_aligned(kMapEntries * sizeof(Page*), os::page_size());
+    if (m != nullptr) {
+      g_real_map = static_cast<Page**>(m);
+      g_real_map[0] = &g_empty_page;
+      __atomic_store_n(&g_page_map, g_real_map, __ATOMIC_RELEASE);
+    }
+  }
+  pthread_mutex_unlock(&g_cache_lock);
+  if (g_real_map == nullptr) {
+    os::write_stderr("fastpool: cannot reserve the page map (16 GiB of address space)\n");
+    return false;
+  }
+  return true;
+}
+
 Segment* map_segment(std::size_t size) noexcept {
+  if (!ensure_page_map()) return nullptr;
   void* p = os::map_aligned(size, kSegmentSize);
   if (p == nullptr) return nullptr;
-  map_mark(p, size, true);
   counters.segments.fetch_add(1, std::memory_order_relaxed);
   counters.bytes_mapped.fetch_add(size, std::memory_order_relaxed);
   return static_cast<Segment*>(p);
@@ -57,7 +84,6 @@ Segment* map_segment(std::size_t size) noexcept {
 
 void unmap_segment(Segment* s) noexcept {
   std::size_t size = s->mapped_size;
-  map_mark(s, size, false);
   counters.segments.fetch_sub(1, std::memory_order_relaxed);
   counters.bytes_mapped.fetch_sub(size, std::memory_order_relaxed);
   os::unmap(s, size);
@@ -76,6 +102,7 @@ Segment* take_segment() noexcept {
 void give_segment(Segment* s) noexcept {
   std::size_t keep = static_cast<std::size_t>(option(Option::segment_cache));
   if (keep > kCacheMax) keep = kCacheMax;
+  map_set(s, s->mapped_size, nullptr);
   std::size_t hb = header_bytes();
   os::purge(reinterpret_cast<char*>(s) + hb, kSegmentSize - hb);
   pthread_mutex_lock(&g_cache_lock);
@@ -108,6 +135,7 @@ Segment* acquire(Heap* heap) noexcept {
   Segment* s = take_segment();
   if (s == nullptr) return nullptr;
   init_header(s, SegmentKind::normal, kSegmentSize, heap);
+  for (int i = 0; i < kSlicesPerSegment; ++i) map_set(slice_start(s, i), kSliceSize, &s->pages[i]);
   return s;
 }
 
@@ -134,16 +162,10 @@ Page* take_span(Segment* s, int first, int count, PageKind kind) noexcept {
   std::uint64_t m = run_mask(first, count);
   s->free_slices &= ~m;
   s->dirty_slices &= ~m;  // reused before its purge: nothing to purge
-  for (int i = 1; i < count; ++i) {
-    Page& in = s->pages[first + i];
-    in.kind = PageKind::interior;
-    in.slice_offset = static_cast<std::uint8_t>(i);
-    in.owner.store(0, std::memory_order_relaxed);
-  }
   Page* pg = &s->pages[first];
+  if (count > 1) map_set(slice_start(s, first), static_cast<std::size_t>(count) * kSliceSize, pg);
   pg->kind = kind;
   pg->slice_count = static_cast<std::uint8_t>(count);
-  pg->slice_offset = 0;
   pg->full = false;
   pg->next = pg->prev = nullptr;
   return pg;
@@ -151,12 +173,10 @@ Page* take_span(Segment* s, int first, int count, PageKind kind) noexcept {
 
 void free_span(Segment* s, Page* pg, std::uint64_t now_ms) noexcept {
   int first = page_index(s, pg), count = pg->slice_count;
-  for (int i = 0; i < count; ++i) {
-    Page& r = s->pages[first + i];
-    r.kind = PageKind::unused;
-    r.owner.store(0, std::memory_order_relaxed);
-    r.slice_offset = 0;
-  }
+  pg->kind = PageKind::unused;
+  pg->owner.store(0, std::memory_order_relaxed);
+  for (int i = 1; i < count; ++i)
+    map_set(slice_start(s, first + i), kSliceSize, &s->pages[first + i]);
   std::uint64_t m = run_mask(first, count);
   s->free_slices |= m;
   if (s->dirty_slices == 0)
@@ -190,6 +210,8 @@ void* huge_alloc(std::size_t size, std::size_t alignment, bool* zeroed) noexcept
   init_header(s, SegmentKind::huge, mapped, nullptr);
   s->free_slices = 0;
   s->huge_usable = mapped - offset;
+  s->pages[0].kind = PageKind::huge;
+  map_set(s, mapped, &s->pages[0]);
   counters.huge.fetch_add(1, std::memory_order_relaxed);
   *zeroed = true;
   return reinterpret_cast<char*>(s) + offset;
@@ -197,16 +219,19 @@ void* huge_alloc(std::size_t size, std::size_t alignment, bool* zeroed) noexcept
 
 void huge_free(Segment* s) noexcept {
   counters.huge.fetch_sub(1, std::memory_order_relaxed);
-  if (s->mapped_size == kSegmentSize)
+  if (s->mapped_size == kSegmentSize) {
     give_segment(s);
-  else
+  } else {
+    map_set(s, s->mapped_size, nullptr);
     unmap_segment(s);
+  }
 }
 
 bool owns(const void* p) noexcept {
-  auto i = reinterpret_cast<std::uintptr_t>(p) >> kSegmentShift;
-  if (i >= kMapBits) return false;
-  return (g_segment_map[i / 64].load(std::memory_order_acquire) >> (i % 64)) & 1;
+  auto i = reinterpret_cast<std::uintptr_t>(p) >> kSliceShift;
+  Page** map = __atomic_load_n(&g_page_map, __ATOMIC_ACQUIRE);
+  if (i == 0 || i >= kMapEntries || map == g_boot_map) return false;
+  return __atomic_load_n(&map[i], __ATOMIC_ACQUIRE) != nullptr;
 }
 
 void trim_cache() noexcept {

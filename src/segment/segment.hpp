@@ -29,20 +29,30 @@ inline constexpr int kSlicesPerSegment = static_cast<int>(kSegmentSize / kSliceS
 inline constexpr std::size_t kMaxLarge = kSegmentSize / 2;  // above: huge, a mapping of its own
 inline constexpr std::size_t kMaxAlignment = kSegmentSize / 2;
 
-enum class PageKind : std::uint8_t { unused, small, large, interior };
+enum class PageKind : std::uint8_t { unused, small, large, huge };
 
-// Page record. Owner-written except `owner` (read by every thread's free).
+// Owner word of a page: the owning heap's address, plus these flag bits.
+//   no flag:      the current page of its class. The malloc and free fast paths use the
+//                 uncounted pop/push, so pool.used() is stale; it is made exact (recount
+//                 or "all used" when exhausted) whenever the page stops being current.
+//   kOwnerCounted: any other page of the heap; every free keeps pool.used() exact.
+//   kOwnerFull:   on the class queue's full list (or a large page): frees need the slow
+//                 path that moves it back or returns the span.
+inline constexpr std::uintptr_t kOwnerCounted = 1;
+inline constexpr std::uintptr_t kOwnerFull = 2;
+inline constexpr std::uintptr_t kOwnerFlags = kOwnerCounted | kOwnerFull;
+
+// Page record: one per slice in the segment header; a page's record is its first slice's.
+// Owner-written; `owner` is read by every thread's free.
 // Invariants:
-//   kind == small:    pool holds blocks of class `size_class`; the page is on its heap's
-//                     class queue; owner == heap, with kOwnerFull set while it is on the
-//                     queue's full list.
-//   kind == large:    pool holds one block of slice_count slices; owner == heap|kOwnerFull
-//                     always, so every free of it takes the slow path that returns the span.
-//   kind == interior: a non-first slice of a span; slice_offset leads to the first slice;
-//                     owner == 0.
-//   kind == unused:   free slice; owner == 0.
-// The free fast path compares `owner` with the caller's heap: equal means "mine, and a
-// plain push onto the free list is all there is to do".
+//   kind == small:  pool holds blocks of class `size_class`; the page is on its heap's
+//                   class queue; owner == heap | flags as above.
+//   kind == large:  pool holds one block of slice_count slices, handed out at
+//                   start + large_offset; owner == heap|kOwnerCounted|kOwnerFull.
+//   kind == huge:   pages[0] of a huge segment; owner == 0.
+//   kind == unused: owner == 0.
+// The free fast path compares `owner` with the caller's heap: equal means "my current
+// page: an uncounted push onto its free list is all there is to do".
 struct alignas(128) Page {
   engine::FixedBlockPool pool;
   std::atomic<std::uintptr_t> owner{0};
@@ -52,11 +62,13 @@ struct alignas(128) Page {
   PageKind kind = PageKind::unused;
   std::uint8_t size_class = 0;
   std::uint8_t slice_count = 0;
-  std::uint8_t slice_offset = 0;
   std::uint32_t large_offset = 0;  // large: the handed-out pointer's offset from the start
 };
 static_assert(sizeof(Page) == 128);
-inline constexpr std::uintptr_t kOwnerFull = 1;
+
+// The record with no blocks and no owner: page-map entry for address 0 (so free(NULL)
+// needs no test of its own on the fast path) and the heaps' placeholder current page.
+extern FP_INTERNAL Page g_empty_page;
 
 enum class SegmentKind : std::uint32_t { normal = 0x5e6a0001, huge = 0x5e6a0002 };
 
@@ -77,20 +89,23 @@ static_assert(sizeof(Segment) <= kSliceSize, "the header must fit in slice 0");
 FP_FAST_PATH Segment* segment_of(const void* p) noexcept {
   return reinterpret_cast<Segment*>(reinterpret_cast<std::uintptr_t>(p) & ~(kSegmentSize - 1));
 }
-// Byte arithmetic on purpose: (p >> 9) & (63 << 7) is the slice index times
-// sizeof(Page) in two instructions.
-FP_FAST_PATH Page* page_record_of(Segment* s, const void* p) noexcept {
-  constexpr int kPageShift = 7;
-  static_assert(sizeof(Page) == std::size_t{1} << kPageShift);
-  std::uintptr_t off = (reinterpret_cast<std::uintptr_t>(p) >> (kSliceShift - kPageShift)) &
-                       (std::uintptr_t{kSlicesPerSegment - 1} << kPageShift);
-  return reinterpret_cast<Page*>(reinterpret_cast<char*>(s->pages) + off);
-}
 inline char* slice_start(Segment* s, int i) noexcept {
   return reinterpret_cast<char*>(s) + static_cast<std::size_t>(i) * kSliceSize;
 }
 inline int page_index(Segment* s, Page* pg) noexcept {
   return static_cast<int>(pg - s->pages);
+}
+
+// The page map: one entry per 64 KiB slice of the 47-bit user address space (a 16 GiB
+// reservation, touched only where segments live): the record of the page covering that
+// slice, null where fastpool has nothing. free(p) is one shift and one load away from
+// its page; interior slices of a span lead straight to the span's record.
+// Before the first segment exists it is a one-entry table, enough for free(NULL).
+extern FP_INTERNAL Page** g_page_map;  // written once (boot table -> real map), then only read
+
+FP_FAST_PATH Page* page_of(const void* p) noexcept {
+  return __atomic_load_n(&g_page_map,
+                         __ATOMIC_RELAXED)[reinterpret_cast<std::uintptr_t>(p) >> kSliceShift];
 }
 
 namespace segment {
@@ -114,7 +129,7 @@ bool all_free(const Segment* s) noexcept;
 void* huge_alloc(std::size_t size, std::size_t alignment, bool* zeroed) noexcept;
 void huge_free(Segment* s) noexcept;
 
-// True when p lies in a segment fastpool mapped (the segment map); cheap, lock-free.
+// True when p lies in memory fastpool mapped; cheap, lock-free, reads no foreign memory.
 bool owns(const void* p) noexcept;
 
 void trim_cache() noexcept;

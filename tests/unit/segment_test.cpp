@@ -9,13 +9,14 @@
 
 using namespace fastpool;
 
-TEST_CASE("a small block finds its page and segment by masking") {
+TEST_CASE("a small block finds its page through the page map") {
   for (std::size_t n : {8, 16, 100, 1024, 5000, 20000, 32768}) {
     void* p = fp_malloc(n);
     Segment* s = segment_of(p);
     CHECK(s->kind == SegmentKind::normal);
-    Page* pg = page_record_of(s, p);
-    if (pg->kind == PageKind::interior) pg -= pg->slice_offset;
+    Page* pg = page_of(p);
+    CHECK(pg >= s->pages);
+    CHECK(pg < s->pages + kSlicesPerSegment);
     CHECK(pg->kind == PageKind::small);
     CHECK(class_size(pg->size_class) == fp_usable_size(p));
     CHECK(pg->pool.contains(p));
@@ -27,10 +28,10 @@ TEST_CASE("a small block finds its page and segment by masking") {
 TEST_CASE("large blocks take spans of slices and give them back") {
   void* p = fp_malloc(200000);
   Segment* s = segment_of(p);
-  Page* pg = page_record_of(s, p);
+  Page* pg = page_of(p);
   CHECK(pg->kind == PageKind::large);
-  CHECK(pg->slice_count == 4);  // 200000 bytes -> four 64 KiB slices
-  CHECK(page_record_of(s, static_cast<char*>(p) + 150000)->kind == PageKind::interior);
+  CHECK(pg->slice_count == 4);                           // 200000 bytes -> four 64 KiB slices
+  CHECK(page_of(static_cast<char*>(p) + 150000) == pg);  // interior slices lead to the span
   CHECK(fp_usable_size(p) == 4 * kSliceSize);
   std::uint64_t free_before = s->free_slices;
   fp_free(p);
@@ -43,6 +44,7 @@ TEST_CASE("huge blocks get a mapping of their own and go back on free") {
   auto* p = static_cast<char*>(fp_malloc(64u << 20));
   REQUIRE(p != nullptr);
   CHECK(segment_of(p)->kind == SegmentKind::huge);
+  CHECK(page_of(p + (40u << 20))->kind == PageKind::huge);
   CHECK(fp_owns(p + (63u << 20)));
   p[0] = 1;
   p[(64u << 20) - 1] = 2;
@@ -72,5 +74,6 @@ TEST_CASE("fp_owns tells fastpool memory from other memory") {
   CHECK(fp_owns(p));
   CHECK(!fp_owns(&on_stack));
   CHECK(!fp_owns(nullptr));
+  CHECK(page_of(nullptr) == &g_empty_page);
   fp_free(p);
 }

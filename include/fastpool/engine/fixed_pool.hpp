@@ -36,6 +36,20 @@ class FixedBlockPool {
     return b;
   }
 
+  // The uncounted pair, for a client that keeps used() exact some other way: the global
+  // allocator's current page skips the count on its fast paths and calls recount_used()
+  // or mark_all_used() before it relies on used() again.
+  FP_FAST_PATH void* pop_uncounted() noexcept { return free_.pop(); }
+  FP_FAST_PATH void push_uncounted(void* block) noexcept { free_.push(block); }
+  // O(free blocks): used = blocks carved from the tail - blocks on the free list.
+  void recount_used() noexcept {
+    std::size_t n = 0;
+    for (FreeBlock* b = free_.head(); b != nullptr; b = b->next) ++n;
+    used_ = static_cast<std::uint32_t>(touched_bytes() / block_size_ - n);
+  }
+  // REQUIRES: full(): every block is out.
+  void mark_all_used() noexcept { used_ = capacity_; }
+
   // A free block, from the free list or else the bump tail; null when the pool is full.
   FP_FAST_PATH void* allocate() noexcept {
     if (void* b = pop_free()) return b;

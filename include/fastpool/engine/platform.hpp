@@ -9,6 +9,8 @@
 #define FP_FAST_PATH inline __attribute__((always_inline))
 #define FP_SLOW_PATH __attribute__((noinline))
 #define FP_COLD __attribute__((noinline, cold))
+// On extern declarations of allocator-internal data: a PC-relative access, not via the GOT.
+#define FP_INTERNAL __attribute__((visibility("hidden")))
 #define FP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 

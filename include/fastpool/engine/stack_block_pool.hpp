@@ -40,7 +40,11 @@ class StackBlockPool {
 
   // A free block, most recently returned first; null when the pool is full.
   FP_FAST_PATH void* allocate() noexcept {
-    if (FP_LIKELY(top_ != stack_)) return *--top_;
+    if (FP_LIKELY(top_ != stack_)) {
+      void* b = *--top_;
+      if (b == nullptr) __builtin_unreachable();  // blocks are never null: callers skip the check
+      return b;
+    }
     return allocate_from_tail();
   }
 
