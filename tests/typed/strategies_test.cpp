@@ -44,13 +44,17 @@ TEST_CASE("strategy: stack is LIFO, bitmap lowest-first") {
   int* b = stack.create();
   stack.destroy(a);
   stack.destroy(b);
-  CHECK(stack.create() == b);  // most recent first
+  int* c = stack.create();
+  CHECK(c == b);  // most recent first
+  stack.destroy(c);
   FixedPool<int, BitmapStrategy> bitmap(8);
   int* x = bitmap.create();
   int* y = bitmap.create();
   bitmap.destroy(y);
   bitmap.destroy(x);
-  CHECK(bitmap.create() == x);  // lowest address first
+  int* z = bitmap.create();
+  CHECK(z == x);  // lowest address first
+  bitmap.destroy(z);
 }
 
 TEST_CASE("engine: StackBlockPool counts and bounds") {

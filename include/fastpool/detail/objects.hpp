@@ -63,6 +63,7 @@ class Objects {
   Objects(const PoolConfig<T>& config, SlotLayout layout)
       : offset_(layout.object_offset),
         pre_initialized_(config.pre_initialize()),
+        reset_on_release_(config.pre_initialize() && config.reset()),
         initializer_(config.initializer()),
         reset_(config.reset()) {}
 
@@ -91,7 +92,11 @@ class Objects {
   template <class... Args>
   FP_FAST_PATH T* hand_out(void* slot, Args&&... args) {
     T* o = object(slot);
-    if (FP_UNLIKELY(pre_initialized_)) {
+    if constexpr (sizeof...(Args) > 0 && std::is_trivially_copyable_v<T>) {
+      // Building anew over a trivially copyable object is what assigning T(args...)
+      // would do, so lazy and pre-initialised pools share this branch-free path.
+      ::new (static_cast<void*>(o)) T(std::forward<Args>(args)...);
+    } else if (FP_UNLIKELY(pre_initialized_)) {
       if constexpr (sizeof...(Args) > 0) assign(*o, std::forward<Args>(args)...);
     } else {
       ::new (static_cast<void*>(o)) T(std::forward<Args>(args)...);
@@ -111,10 +116,10 @@ class Objects {
   // REQUIRES: on_release, reset and ~T do not throw.
   FP_FAST_PATH void take_back(T* o) noexcept {
     call_on_release(*o);
-    if (FP_UNLIKELY(pre_initialized_)) {
-      if (reset_) reset_(*o);
-    } else {
-      o->~T();
+    if (FP_UNLIKELY(reset_on_release_)) {
+      reset_(*o);
+    } else if constexpr (!std::is_trivially_destructible_v<T>) {
+      if (!pre_initialized_) o->~T();
     }
   }
 
@@ -131,6 +136,7 @@ class Objects {
 
   std::size_t offset_ = 0;
   bool pre_initialized_ = false;
+  bool reset_on_release_ = false;  // pre-initialised with a reset function
   typename PoolConfig<T>::Initializer initializer_;
   typename PoolConfig<T>::Reset reset_;
 };

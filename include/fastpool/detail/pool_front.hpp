@@ -145,7 +145,7 @@ class PoolFront {
     }
   }
 
-  static void release_thunk(void* pool, T* object) noexcept {
+  FP_FAST_PATH static void release_thunk(void* pool, T* object) noexcept {
     static_cast<Derived*>(pool)->release_object(object);
   }
   static constexpr HandleOps<T> kOps{&PoolFront::release_thunk, Shared};

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Typed-pool speed: (1) callgrind instructions per allocate+release pair of a 64-byte
+# object through OwnedHandle (target <= 12 for FixedPool/ThreadLocalPool), measured as
+# the difference between two run lengths so setup cancels, with and without the loop's
+# own cost; (2) Google Benchmark of the typed pools next to new/delete under glibc,
+# jemalloc, mimalloc and tcmalloc (LD_PRELOAD), with the speed-up over the best malloc.
+# Usage: scripts/typed_speed.sh [stats=OFF|ON]   (default OFF: the counters' cost is
+# reported separately by running with ON)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+. "$root/scripts/deps.sh"
+fp_install_missing cmake g++ valgrind libbenchmark-dev libjemalloc2 libmimalloc2.0 libtcmalloc-minimal4
+stats="${1:-OFF}"
+build="$root/build-typed-speed-$stats"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DFASTPOOL_STATS="$stats" \
+  -DFASTPOOL_BUILD_TESTS=OFF -DFASTPOOL_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" --target fastpool >/dev/null
+defs=""
+[ "$stats" = ON ] && defs="-DFASTPOOL_STATS=1"
+flags="-std=c++20 -O2 -DNDEBUG $defs -I$root/include"
+g++ $flags "$root/bench/typed/pair_count.cpp" "$build/libfastpool.a" -pthread -o "$build/pair_count"
+g++ $flags "$root/bench/typed/typed_pools_bench.cpp" "$build/libfastpool.a" -lbenchmark -pthread \
+  -o "$build/bench_typed_pools"
+
+ir() {  # total instructions of one run
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$build/pair_count" "$1" "$2" 2>&1 |
+    sed -n 's/.*refs: *\([0-9,]*\).*/\1/p' | tr -d ,
+}
+per_pair() { echo $(( ($(ir "$1" 200000) - $(ir "$1" 100000)) / 100000 )); }
+echo "== callgrind: instructions per allocate+release pair (FASTPOOL_STATS=$stats; target <= 12)"
+loop=$(per_pair loop)
+printf "%-16s %s\n" "loop alone" "$loop"
+for k in fixed thread-local fixed-freelist thread-safe; do
+  n=$(per_pair "$k")
+  printf "%-16s %3s per pair with the loop, %3s without\n" "$k" "$n" "$((n - loop))"
+done
+
+echo "== Google Benchmark (ns per pair)"
+declare -A preload=(
+  [glibc]=""
+  [jemalloc]="$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)"
+  [mimalloc]="$(ls /usr/lib/*/libmimalloc.so.2 2>/dev/null | head -1)"
+  [tcmalloc]="$(ls /usr/lib/*/libtcmalloc_minimal.so.4 2>/dev/null | head -1)")
+out="$build/results"
+mkdir -p "$out"
+for m in glibc jemalloc mimalloc tcmalloc; do
+  [ "$m" != glibc ] && [ -z "${preload[$m]}" ] && { echo "$m: not installed, skipped"; continue; }
+  filter='BM_NewDelete$|BM_Burst32_NewDelete'
+  [ "$m" = glibc ] && filter='.'
+  LD_PRELOAD="${preload[$m]}" "$build/bench_typed_pools" --benchmark_filter="$filter" \
+    --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+    --benchmark_format=csv 2>/dev/null | grep '_median' | sed "s/^/$m,/" >"$out/$m.csv"
+done
+python3 - "$out" <<'PY'
+import csv, glob, os, sys
+rows = {}
+for f in glob.glob(os.path.join(sys.argv[1], "*.csv")):
+    for r in csv.reader(open(f)):
+        malloc, name, t = r[0], r[1].strip('"').replace("_median", ""), float(r[4])
+        rows[(malloc, name)] = t
+best = min((t, m) for (m, n), t in rows.items() if n == "BM_NewDelete")
+for (m, n), t in sorted(rows.items()):
+    print(f"{m:9} {n:40} {t:8.2f} ns")
+print(f"best new/delete: {best[1]} {best[0]:.2f} ns")
+def get(n): return rows.get(("glibc", n))
+for n in ["BM_FixedPool", "BM_ThreadLocalPool", "BM_FixedPool_Raw"]:
+    if get(n): print(f"{n}: {best[0] / get(n):.2f}x faster than the best new/delete (target >= 3x)")
+ts, fx = get("BM_ThreadSafePool/real_time/threads:1"), get("BM_FixedPool")
+if ts and fx: print(f"ThreadSafePool uncontended / FixedPool: {ts / fx:.2f} (target <= 2)")
+lf2, ts2 = get("BM_LockFreePool/real_time/threads:2"), get("BM_ThreadSafePool/real_time/threads:2")
+if lf2 and ts2: print(f"2 threads: LockFreePool {lf2:.2f} ns vs ThreadSafePool {ts2:.2f} ns")
+PY
