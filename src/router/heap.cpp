@@ -127,10 +127,35 @@ Page* take_span(Heap* h, int count, PageKind kind) noexcept {
 void abandon(Heap* h) noexcept {
   heap::collect_remote(h);
   heap::maintain(h, true);
+  // Current pages become ordinary counted pages until a thread adopts the heap.
+  auto counted = reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted;
+  for (PageQueue& q : h->classes)
+    if (Page* cur = q.current(); cur != nullptr && cur->owner.load(std::memory_order_relaxed) ==
+                                                       reinterpret_cast<std::uintptr_t>(h)) {
+      cur->pool.recount_used();
+      cur->owner.store(counted, std::memory_order_relaxed);
+    }
   tls_heap = &g_empty_heap;
   tls_direct = kEmptyDirect;
   pthread_mutex_lock(&g_heaps_lock);
   h->abandoned = true;
+  h->next_abandoned = g_abandoned;
+  g_abandoned = h;
+  pthread_mutex_unlock(&g_heaps_lock);
+}
+
+// Tidies one abandoned heap on behalf of nobody: collects the blocks other threads freed
+// into it and gives its empty pages and segments back, so an exited thread's memory
+// returns even when no new thread comes to adopt the heap.
+void tidy_one_abandoned() noexcept {
+  if (pthread_mutex_trylock(&g_heaps_lock) != 0) return;
+  Heap* h = g_abandoned;
+  if (h != nullptr) g_abandoned = h->next_abandoned;
+  pthread_mutex_unlock(&g_heaps_lock);
+  if (h == nullptr) return;
+  heap::collect_remote(h);
+  heap::maintain(h, false);
+  pthread_mutex_lock(&g_heaps_lock);
   h->next_abandoned = g_abandoned;
   g_abandoned = h;
   pthread_mutex_unlock(&g_heaps_lock);
@@ -264,6 +289,7 @@ void maintain(Heap* h, bool force) noexcept {
     s = next;
   }
   h->next_maintenance_ms = now + kMaintainPeriodMs;
+  if (h == tls_heap) tidy_one_abandoned();
 }
 
 // Counts slow-path calls and, every so often, lets maintenance run when it is due.

@@ -72,7 +72,7 @@ void* small_alloc(Heap* h, int size_class) noexcept;
 void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept;
 // Frees p whose page record (first slice) is pg, from the owning thread.
 void free_local(Heap* h, Page* pg, void* p) noexcept;
-// REQUIRES: h is the calling thread's heap.
+// Does nothing unless h is the calling thread's heap.
 void refresh_direct(Heap* h, int size_class) noexcept;
 std::size_t heap_count() noexcept;
 
