@@ -26,6 +26,12 @@ Heap* thread_heap() noexcept {
   return h;
 }
 
+// Sizes past the direct table: the class's current page, else the class queue.
+FP_FAST_PATH void* alloc_class(Heap* h, int c) noexcept {
+  if (void* b = h->current[c]->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
+  return heap::small_alloc(h, c);
+}
+
 void* huge_alloc(std::size_t size, std::size_t alignment) noexcept {
   bool zeroed;
   return segment::huge_alloc(size, alignment, &zeroed);
@@ -53,7 +59,7 @@ void* malloc_slow(std::size_t size) noexcept {
   if (FP_UNLIKELY(h == nullptr)) return out_of_memory();
   void* p;
   if (size <= kMaxSmall)
-    p = heap::small_alloc(h, size_class(size));
+    p = alloc_class(h, size_class(size));
   else if (size <= kMaxLarge)
     p = heap::large_alloc(h, size, 0);
   else
@@ -118,7 +124,7 @@ void* aligned_alloc_checked(std::size_t alignment, std::size_t size) noexcept {
     if (n <= kDirectMax && class_size(c) % alignment == 0) return malloc_fast(n);
     while (class_size(c) % alignment != 0) ++c;  // a power-of-two class always ends it
     Heap* h = thread_heap();
-    void* p = h != nullptr ? heap::small_alloc(h, c) : nullptr;
+    void* p = h != nullptr ? alloc_class(h, c) : nullptr;
     return p != nullptr ? p : out_of_memory();
   }
   if (alignment > kMaxAlignment) return out_of_memory();

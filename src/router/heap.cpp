@@ -128,13 +128,14 @@ void abandon(Heap* h) noexcept {
   heap::collect_remote(h);
   heap::maintain(h, true);
   // Current pages become ordinary counted pages until a thread adopts the heap.
-  auto counted = reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted;
-  for (PageQueue& q : h->classes)
-    if (Page* cur = q.current(); cur != nullptr && cur->owner.load(std::memory_order_relaxed) ==
-                                                       reinterpret_cast<std::uintptr_t>(h)) {
+  auto self = reinterpret_cast<std::uintptr_t>(h);
+  for (Page*& cur : h->current) {
+    if (cur != &g_empty_page && cur->owner.load(std::memory_order_relaxed) == self) {
       cur->pool.recount_used();
-      cur->owner.store(counted, std::memory_order_relaxed);
+      cur->owner.store(self | kOwnerCounted, std::memory_order_relaxed);
     }
+    cur = &g_empty_page;
+  }
   tls_heap = &g_empty_heap;
   tls_direct = kEmptyDirect;
   pthread_mutex_lock(&g_heaps_lock);
@@ -219,14 +220,15 @@ Heap* init_thread() noexcept {
   return h;
 }
 
-// Installs the class's current page in the direct table. The page that stops being
-// current gets an exact count again and the counted flag; the new one loses its flags,
-// so that the fast paths may skip the count.
+// Installs the class queue's front page as the class's current page: in h->current
+// and in the thread's direct table. The page that stops being current gets an exact
+// count and the counted flag again; the new one loses its flags, so that the fast paths
+// may skip the count. Runs after anything that may change a queue's front.
 void refresh_direct(Heap* h, int c) noexcept {
+  if (h != tls_heap) return;  // an abandoned heap being tidied has no current pages
   Page* cur = h->classes[c].current();
   if (cur == nullptr) cur = &g_empty_page;
-  FP_ASSERT(h == tls_heap);
-  Page* old = tls_direct[kSlots[c].first];
+  Page* old = h->current[c];
   if (old == cur) return;
   auto self = reinterpret_cast<std::uintptr_t>(h);
   if (old->kind == PageKind::small && old->owner.load(std::memory_order_relaxed) == self) {
@@ -234,6 +236,7 @@ void refresh_direct(Heap* h, int c) noexcept {
     old->owner.store(self | kOwnerCounted, std::memory_order_relaxed);
   }
   if (cur != &g_empty_page) cur->owner.store(self, std::memory_order_relaxed);
+  h->current[c] = cur;
   for (int w = kSlots[c].first; w <= kSlots[c].last; ++w) tls_direct[w] = cur;
 }
 

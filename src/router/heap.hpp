@@ -37,6 +37,10 @@ struct PageSource {
 using PageQueue = engine::GrowingBlockPool<PageSource>;
 
 struct Heap {
+  // current[c]: the page of class c the fast paths use without counting (owner word ==
+  // this heap, no flags), or g_empty_page. It is classes[c].current() while a thread
+  // owns the heap; an abandoned heap has none. Owner only.
+  Page* current[kClassCount];
   // Blocks of this heap's pages freed by other threads; the owner collects them.
   engine::AtomicFreeList remote;
   PageQueue classes[kClassCount];
@@ -46,6 +50,10 @@ struct Heap {
   bool abandoned = false;  // guarded by the heap registry lock
   Heap* next_registered = nullptr;
   Heap* next_abandoned = nullptr;
+
+  constexpr Heap() noexcept {
+    for (Page*& p : current) p = &g_empty_page;
+  }
 };
 
 // The placeholder heap every thread starts with, owning nothing.

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <set>
 #include <vector>
 
@@ -233,4 +235,63 @@ TEST_CASE("mallinfo2, malloc_trim and mallopt answer") {
   free(p);
   CHECK(malloc_trim(0) == 1);
   CHECK(mallopt(M_ARENA_MAX, 1) == 1);
+}
+
+TEST_CASE("a random workload of every size keeps every block intact (deterministic seed)") {
+  constexpr int kSlots = 4000;
+  struct Live {
+    unsigned char* p = nullptr;
+    std::size_t n = 0;
+    unsigned char tag = 0;
+  };
+  std::vector<Live> live(kSlots);
+  std::uint64_t rng = 0x9e3779b97f4a7c15ull;
+  auto next = [&] {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+  };
+  auto size = [&] {
+    std::uint64_t r = next();
+    switch (r % 8) {
+      case 0:
+        return static_cast<std::size_t>(r >> 8) % 100000;  // up to large
+      case 1:
+        return static_cast<std::size_t>(r >> 8) % 8192;  // past the direct table
+      default:
+        return static_cast<std::size_t>(r >> 8) % 512;  // the hot small sizes
+    }
+  };
+  int corrupted = 0;
+  auto check_and_free = [&](Live& l) {
+    if (l.p == nullptr) return;
+    for (std::size_t k = 0; k < l.n; k += 61) corrupted += l.p[k] != l.tag;
+    if (l.n > 0) corrupted += l.p[l.n - 1] != l.tag;
+    free(l.p);
+    l.p = nullptr;
+  };
+  for (int step = 0; step < 300000; ++step) {
+    Live& l = live[next() % kSlots];
+    std::uint64_t action = next() % 10;
+    if (action < 6 || l.p == nullptr) {
+      check_and_free(l);
+      l.n = size();
+      l.tag = static_cast<unsigned char>(step);
+      l.p = static_cast<unsigned char*>(action == 0 ? calloc(1, l.n) : malloc(l.n));
+      REQUIRE(l.p != nullptr);
+      memset(l.p, l.tag, l.n);
+    } else if (action < 8) {
+      std::size_t n = size();
+      for (std::size_t k = 0; k < std::min(n, l.n); k += 61) corrupted += l.p[k] != l.tag;
+      l.p = static_cast<unsigned char*>(realloc(l.p, n));
+      REQUIRE((l.p != nullptr || n == 0));
+      if (l.p != nullptr) memset(l.p, l.tag, n);
+      l.n = n;
+    } else {
+      check_and_free(l);
+    }
+  }
+  for (Live& l : live) check_and_free(l);
+  CHECK(corrupted == 0);
 }
