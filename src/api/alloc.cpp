@@ -173,6 +173,8 @@ void* realloc_impl(void* p, std::size_t size) noexcept {
   std::size_t old = usable_size(p);
   // In place when it fits, unless a large or huge block would waste more than half.
   if (size <= old && (old <= kMaxSmall || size >= old / 2)) return p;
+  if (size > old && old > kMaxSmall && heap::large_grow_in_place(tls_heap, page_of(p), size))
+    return p;
   void* q = malloc_fast(size);
   if (q == nullptr) return nullptr;  // errno set; p untouched
   std::memcpy(q, p, size < old ? size : old);

@@ -319,9 +319,10 @@ void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept {
   if (pg == nullptr) return nullptr;
   Segment* s = segment_of(pg);
   char* start = slice_start(s, page_index(s, pg));
-  pg->pool.init(start, static_cast<std::size_t>(count) * kSliceSize, 1);
-  pg->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerFull, std::memory_order_relaxed);
-  auto* b = static_cast<char*>(pg->pool.allocate());
+  pg->pool.init_all_used(start, static_cast<std::size_t>(count) * kSliceSize, 1);
+  pg->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted | kOwnerFull,
+                  std::memory_order_relaxed);
+  char* b = start;
   if (alignment > kSliceSize) {
     auto a = (reinterpret_cast<std::uintptr_t>(b) + alignment - 1) & ~(alignment - 1);
     pg->large_offset = static_cast<std::uint32_t>(a - reinterpret_cast<std::uintptr_t>(b));
@@ -330,6 +331,17 @@ void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept {
     pg->large_offset = 0;
   }
   return b;
+}
+
+bool large_grow_in_place(Heap* h, Page* pg, std::size_t size) noexcept {
+  if (pg->kind != PageKind::large || pg->large_offset != 0 || size > kMaxLarge) return false;
+  if ((pg->owner.load(std::memory_order_relaxed) & ~kOwnerFlags) !=
+      reinterpret_cast<std::uintptr_t>(h))
+    return false;
+  int count = static_cast<int>((size + kSliceSize - 1) / kSliceSize);
+  if (!segment::grow_span(segment_of(pg), pg, count)) return false;
+  pg->pool.init_all_used(pg->pool.start(), static_cast<std::size_t>(count) * kSliceSize, 1);
+  return true;
 }
 
 std::size_t heap_count() noexcept {

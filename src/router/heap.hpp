@@ -78,6 +78,8 @@ void collect_remote(Heap* h) noexcept;
 void maintain(Heap* h, bool force) noexcept;
 void* small_alloc(Heap* h, int size_class) noexcept;
 void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept;
+// Grows a large block of h in place to `size` bytes when the slices after it are free.
+bool large_grow_in_place(Heap* h, Page* pg, std::size_t size) noexcept;
 // Frees p whose page record (first slice) is pg, from the owning thread.
 void free_local(Heap* h, Page* pg, void* p) noexcept;
 // Does nothing unless h is the calling thread's heap.

@@ -171,6 +171,18 @@ Page* take_span(Segment* s, int first, int count, PageKind kind) noexcept {
   return pg;
 }
 
+bool grow_span(Segment* s, Page* pg, int count) noexcept {
+  int first = page_index(s, pg), have = pg->slice_count;
+  if (first + count > kSlicesPerSegment) return false;
+  std::uint64_t more = run_mask(first + have, count - have);
+  if ((s->free_slices & more) != more) return false;
+  s->free_slices &= ~more;
+  s->dirty_slices &= ~more;
+  map_set(slice_start(s, first + have), static_cast<std::size_t>(count - have) * kSliceSize, pg);
+  pg->slice_count = static_cast<std::uint8_t>(count);
+  return true;
+}
+
 void free_span(Segment* s, Page* pg, std::uint64_t now_ms) noexcept {
   int first = page_index(s, pg), count = pg->slice_count;
   pg->kind = PageKind::unused;

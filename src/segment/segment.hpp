@@ -119,6 +119,8 @@ void release(Segment* s) noexcept;
 int find_free_run(const Segment* s, int count) noexcept;
 // Marks [first, first+count) as one page of `kind`; returns its record.
 Page* take_span(Segment* s, int first, int count, PageKind kind) noexcept;
+// Extends the span of `pg` to `count` slices if the slices after it are free.
+bool grow_span(Segment* s, Page* pg, int count) noexcept;
 // Frees the span of `pg` (first slice); it becomes dirty and purgeable after the delay.
 void free_span(Segment* s, Page* pg, std::uint64_t now_ms) noexcept;
 // Purges dirty slices when their delay has passed (or `force`). Returns true if any.

@@ -29,6 +29,14 @@ class FixedBlockPool {
     free_ = FreeList{};
   }
 
+  // Like init, for storage whose blocks are all in use already (a block being resized
+  // in place, say): nothing is written to the storage.
+  void init_all_used(void* storage, std::size_t block_size, std::size_t capacity) noexcept {
+    init(storage, block_size, capacity);
+    bump_ = end_;
+    used_ = capacity_;
+  }
+
   // The fast path: a block from the free list, or null. Never touches the bump tail.
   FP_FAST_PATH void* pop_free() noexcept {
     void* b = free_.pop();
