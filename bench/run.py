@@ -3,9 +3,9 @@
 
 Rounds alternate allocators run by run (A B C D E, A B C D E, ...) so that drift in the
 machine's speed spreads over all allocators. Prints the markdown to stdout, progress to
-stderr, and writes <out>/latest.{md,json,png} (or quick.* for --quick). Exit status: 0, or
-1 when a run failed (crash, corruption, timeout), or 3 with --check-targets when a target is missed. Normally called by
-scripts/bench.sh, which installs the dependencies and builds first.
+stderr, and writes <out>/latest.{md,json,png} (or quick.* for --quick). Exit status: 0; 1
+when a run failed (crash, corruption, timeout); 3 with --check-targets when fastpool misses a
+target. Normally called by scripts/bench.sh, which installs the dependencies and builds first.
 """
 import argparse
 import json

@@ -9,8 +9,8 @@
 
 namespace {
 
-constexpr long kTotalBlocks = 6000000;  // across all pairs
-constexpr std::size_t kBatch = 128;     // blocks per queue hand-over
+constexpr long kTotalBlocks = 15000000;  // across all pairs
+constexpr std::size_t kBatch = 128;      // blocks per queue hand-over
 
 struct Block {
   void* p;
