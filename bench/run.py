@@ -81,7 +81,9 @@ def run_macro(launcher, selected, allocs, rounds, timeout, failures):
                 if not r.ok:
                     failures.append((w.name, a, r, repro(w.argv, w.env, a)))
                 elif w.name == "fragmentation":
-                    frag.setdefault(a.name, []).append(workloads.parse_fragmentation(r.stdout))
+                    sample = workloads.parse_fragmentation(r.stdout)
+                    sample["peak_rss_bytes"] = r.peak_rss_bytes
+                    frag.setdefault(a.name, []).append(sample)
     return results, frag
 
 

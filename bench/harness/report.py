@@ -97,18 +97,20 @@ def macro_table(workloads, allocators, results):
 
 
 def fragmentation_table(allocators, frag):
-    """frag[allocator] = [(final_rss, live), ...] from the fragmentation workload's output."""
-    lines = ["| allocator | final RSS | live data | final RSS / live |", "|---|---|---|---|"]
+    """frag[allocator] = [sample, ...]: the fragmentation workload's byte counts per run."""
+    lines = ["| allocator | peak RSS | RSS after free / live | final RSS | live data "
+             "| final RSS / live |", "|---|---|---|---|---|---|"]
     summary = {}
     for a in allocators:
         samples = frag.get(a.name)
         if not samples:
             continue
-        final = statistics.median(s[0] for s in samples)
-        live = statistics.median(s[1] for s in samples)
-        summary[a.name] = final / live
-        lines.append(f"| {a.name} | {fmt_bytes(final)} | {fmt_bytes(live)} | "
-                     f"{fmt_ratio(final / live)} |")
+        m = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+        summary[a.name] = m["final_rss_bytes"] / m["live_bytes"]
+        lines.append(f"| {a.name} | {fmt_bytes(m['peak_rss_bytes'])} | "
+                     f"{fmt_bytes(m['freed_rss_bytes'])} / {fmt_bytes(m['freed_live_bytes'])} | "
+                     f"{fmt_bytes(m['final_rss_bytes'])} | {fmt_bytes(m['live_bytes'])} | "
+                     f"{fmt_ratio(summary[a.name])} |")
     return "\n".join(lines), summary
 
 

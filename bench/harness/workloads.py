@@ -77,6 +77,5 @@ def macro_workloads(build_dir, bench_dir, scale=1.0):
 
 
 def parse_fragmentation(stdout):
-    """The fragmentation workload's final line: final_rss_bytes=N live_bytes=M."""
-    fields = dict(part.split("=", 1) for part in stdout.split() if "=" in part)
-    return int(fields["final_rss_bytes"]), int(fields["live_bytes"])
+    """The fragmentation workload's line of key=value byte counts, as a dict of ints."""
+    return {k: int(v) for k, v in (part.split("=", 1) for part in stdout.split() if "=" in part)}

@@ -1,8 +1,8 @@
 // Fragmentation: allocate ~1 GB in mixed sizes, free a random 90%, then allocate the freed
-// amount again with fresh random sizes from the same mix. Prints the RSS and live bytes at
-// the end (after the free phase and the re-allocation) for the harness:
-//   final_rss_bytes=N live_bytes=M
-// live_bytes is the sum of the requested sizes of the blocks held at that moment; every one
+// amount again with fresh random sizes from the same mix. Prints, for the harness, the RSS and
+// live bytes right after the free phase and at the end (after the re-allocation):
+//   freed_rss_bytes=N freed_live_bytes=M final_rss_bytes=N live_bytes=M
+// Live bytes are the sum of the requested sizes of the blocks held at that moment; every one
 // of them has been written in full, so an ideal allocator's RSS equals it (plus the program).
 #include <unistd.h>
 #include <cmath>
@@ -51,6 +51,17 @@ std::size_t resident_bytes() {
   return static_cast<std::size_t>(pages_resident) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
+// Checks every held block on the way.
+std::size_t live_bytes(const std::vector<Block>& blocks) {
+  std::size_t live = 0;
+  for (const Block& b : blocks) {
+    if (!b.p) continue;
+    verify(b);
+    live += b.size;
+  }
+  return live;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,6 +89,9 @@ int main(int argc, char** argv) {
     holes.push_back(i);
   }
 
+  const std::size_t freed_rss = resident_bytes();
+  const std::size_t freed_live = live_bytes(blocks);
+
   double reallocated = 0;
   for (std::size_t slot : holes) {
     if (reallocated >= freed) break;
@@ -85,13 +99,9 @@ int main(int argc, char** argv) {
     reallocated += static_cast<double>(blocks[slot].size);
   }
 
-  std::size_t live = 0;
-  for (const Block& b : blocks) {
-    if (!b.p) continue;
-    verify(b);
-    live += b.size;
-  }
-  std::printf("final_rss_bytes=%zu live_bytes=%zu\n", resident_bytes(), live);
+  const std::size_t final_rss = resident_bytes();
+  std::printf("freed_rss_bytes=%zu freed_live_bytes=%zu final_rss_bytes=%zu live_bytes=%zu\n",
+              freed_rss, freed_live, final_rss, live_bytes(blocks));
   for (const Block& b : blocks) std::free(b.p);
   return 0;
 }
