@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the integration scripts. Usage in a script: `source common.sh "$@"`, with the
 # preload library path as the first argument. Provides:
 #   FP_LIB              absolute path of libfastpool_preload.so

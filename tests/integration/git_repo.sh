@@ -27,7 +27,7 @@ for i in range(1000):
   # A second commit that edits every tenth file, so there are deltas to compute.
   sed -i 's/^line 0 /LINE 0 /' dir0*/file*0.txt
   git commit -q -a -m "edit a hundred files"
-  git rev-parse HEAD HEAD^{tree}
+  git rev-parse HEAD 'HEAD^{tree}'
   git log --stat --format='%H %s' | tail -n 5
   git fsck --full --strict --no-progress
   git gc -q --aggressive
