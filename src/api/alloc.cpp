@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "fastpool/fastpool.h"
+#include "os/options.hpp"
 #include "os/os.hpp"
 
 namespace fastpool {
@@ -191,6 +192,22 @@ void collect_all() noexcept {
   segment::trim_cache();
 }
 
+}  // namespace fastpool
+
+namespace fastpool {
+namespace {
+
+// FASTPOOL_VERBOSE=1: one line of process-wide figures on stderr at exit.
+__attribute__((destructor)) void report_at_exit() {
+  if (option(Option::verbose) == 0) return;
+  os::Message m;
+  m << "fastpool: segments " << segment::counters.segments.load() << ", mapped "
+    << segment::counters.bytes_mapped.load() / 1024 << " KiB, huge blocks "
+    << segment::counters.huge.load() << ", heaps " << heap::heap_count() << "\n";
+  m.emit();
+}
+
+}  // namespace
 }  // namespace fastpool
 
 using namespace fastpool;

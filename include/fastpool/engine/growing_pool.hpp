@@ -4,7 +4,8 @@
 // GrowingPool<T> is another, over chunks of its own storage.
 //
 // Source requirements (a policy object held by value):
-//   using Chunk = ...;   // has `FixedBlockPool pool; Chunk* next; Chunk* prev; bool full;`
+//   using Chunk = ...;   // has `pool` (a block pool with FixedBlockPool's interface),
+//                        // `Chunk* next; Chunk* prev; bool full;`
 //   Chunk* grow(std::size_t current_capacity);  // a new initialised chunk, or null
 //                                               // (maximum reached, out of memory)
 //   void on_full(Chunk*); void on_available(Chunk*);  // state-change hooks
