@@ -1,6 +1,7 @@
 // Producer/consumer (the xmalloc shape): producer threads malloc, consumer threads free.
 // --threads=N runs N/2 independent producer->consumer pairs (N=2: one pair; N=8: four).
 #include <cstdlib>
+#include <deque>
 #include <thread>
 #include <vector>
 
@@ -10,7 +11,7 @@
 namespace {
 
 constexpr long kTotalBlocks = 15000000;  // across all pairs
-constexpr std::size_t kBatch = 128;      // blocks per queue hand-over
+constexpr std::size_t kBatch = 1024;     // blocks per hand-over: large, so the lock is rare
 
 struct Block {
   void* p;
@@ -48,7 +49,9 @@ int main(int argc, char** argv) {
   const int pairs = args.threads >= 2 ? args.threads / 2 : 1;
   const long per_pair = bench::scaled(kTotalBlocks, args) / pairs;
 
-  std::vector<bench::HandoffQueue<Block>> queues(pairs);
+  // A deque: queues hold a mutex, so they are built in place; 16 batches bound a queue's blocks.
+  std::deque<bench::HandoffQueue<Block>> queues;
+  for (int i = 0; i < pairs; ++i) queues.emplace_back(16);
   std::vector<std::thread> pool;
   for (int i = 0; i < pairs; ++i) {
     pool.emplace_back(produce, std::ref(queues[i]), per_pair, 7 + i);
