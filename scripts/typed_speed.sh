@@ -27,12 +27,21 @@ ir() {  # total instructions of one run
     sed -n 's/.*refs: *\([0-9,]*\).*/\1/p' | tr -d ,
 }
 per_pair() { echo $(( ($(ir "$1" 200000) - $(ir "$1" 100000)) / 100000 )); }
-echo "== callgrind: instructions per allocate+release pair (FASTPOOL_STATS=$stats; target <= 12)"
+echo "== $(date -u +%Y-%m-%d) on $(uname -m), $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1),"\
+  "$(nproc) cores, $(g++ -dumpfullversion) -O2, FASTPOOL_STATS=$stats"
+echo "== callgrind: instructions per allocate+release pair (target <= 12)"
+echo "   handle: auto h = pool.allocate(x) (pool-typed handle); erased: OwnedHandle<T> h = ...;"
+echo "   raw: pool.create(x) + pool.destroy(p). 'without' subtracts the bare loop."
 loop=$(per_pair loop)
 printf "%-16s %s\n" "loop alone" "$loop"
-for k in fixed thread-local fixed-freelist thread-safe; do
-  n=$(per_pair "$k")
-  printf "%-16s %3s per pair with the loop, %3s without\n" "$k" "$n" "$((n - loop))"
+printf "%-16s %-26s %-26s %s\n" "pool" "handle (with/without loop)" "erased (with/without)" "raw (with/without)"
+for k in fixed thread-local fixed-freelist thread-safe lock-free; do
+  line=$(printf "%-16s" "$k")
+  for mode in "" -erased -raw; do
+    n=$(per_pair "$k$mode")
+    line="$line $(printf "%-26s" "$n / $((n - loop))")"
+  done
+  echo "$line"
 done
 
 echo "== Google Benchmark (ns per pair)"

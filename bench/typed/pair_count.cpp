@@ -1,10 +1,13 @@
 // Fixed work for callgrind: `pair_count <pool> <n>` does n allocate+release pairs of a
-// 64-byte object through OwnedHandle. scripts/typed_speed.sh runs it for two n and
-// divides the difference of the instruction counts by the difference of n, so setup
-// and teardown cancel out; `loop` is the same loop with no pool, to subtract.
+// 64-byte object through the handle `pool.allocate()` returns (`<pool>-raw`: through
+// create/destroy, `<pool>-erased`: through the type-erased OwnedHandle<T>).
+// scripts/typed_speed.sh runs it for two n and divides the difference of the
+// instruction counts by the difference of n, so setup and teardown cancel out; `loop` is
+// the same loop with no pool, to subtract.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "fastpool/fastpool.hpp"
 #include "obj64.hpp"
@@ -17,6 +20,37 @@ __attribute__((noinline)) void pairs(Pool& pool, long n) {
   }
 }
 
+template <class Pool>
+__attribute__((noinline)) void raw_pairs(Pool& pool, long n) {
+  for (long i = 0; i < n; ++i) {
+    Obj64* p = pool.create(static_cast<std::uint64_t>(i));
+    escape(p);
+    pool.destroy(p);
+  }
+}
+
+template <class Pool>
+__attribute__((noinline)) void erased_pairs(Pool& pool, long n) {
+  for (long i = 0; i < n; ++i) {
+    fastpool::OwnedHandle<Obj64> h = pool.allocate(static_cast<std::uint64_t>(i));
+    escape(h.get());
+  }
+}
+
+template <class Pool>
+int run(const char* mode, long n) {
+  Pool pool(1024);
+  if (std::strcmp(mode, "") == 0)
+    pairs(pool, n);
+  else if (std::strcmp(mode, "-raw") == 0)
+    raw_pairs(pool, n);
+  else if (std::strcmp(mode, "-erased") == 0)
+    erased_pairs(pool, n);
+  else
+    return 2;
+  return 0;
+}
+
 __attribute__((noinline)) void empty_loop(long n) {
   for (long i = 0; i < n; ++i) {
     Obj64 local(static_cast<std::uint64_t>(i));
@@ -27,22 +61,22 @@ __attribute__((noinline)) void empty_loop(long n) {
 int main(int argc, char** argv) {
   if (argc != 3) return 2;
   long n = std::atol(argv[2]);
-  if (std::strcmp(argv[1], "fixed") == 0) {
-    fastpool::FixedPool<Obj64> pool(1024);
-    pairs(pool, n);
-  } else if (std::strcmp(argv[1], "fixed-freelist") == 0) {
-    fastpool::FixedPool<Obj64, fastpool::FreeListStrategy> pool(1024);
-    pairs(pool, n);
-  } else if (std::strcmp(argv[1], "thread-local") == 0) {
-    fastpool::ThreadLocalPool<Obj64> pool(1024);
-    pairs(pool, n);
-  } else if (std::strcmp(argv[1], "thread-safe") == 0) {
-    fastpool::ThreadSafePool<Obj64> pool(1024);
-    pairs(pool, n);
-  } else if (std::strcmp(argv[1], "loop") == 0) {
+  if (std::strcmp(argv[1], "loop") == 0) {
     empty_loop(n);
-  } else {
-    return 2;
+    return 0;
   }
-  return 0;
+  // "<pool>[-raw|-erased]"
+  const char* dash = std::strchr(argv[1], '-');
+  const char* mode =
+      dash != nullptr && (std::strcmp(dash, "-raw") == 0 || std::strcmp(dash, "-erased") == 0)
+          ? dash
+          : "";
+  std::string pool(argv[1], static_cast<std::size_t>(std::strlen(argv[1]) - std::strlen(mode)));
+  using namespace fastpool;
+  if (pool == "fixed") return run<FixedPool<Obj64>>(mode, n);
+  if (pool == "fixed-freelist") return run<FixedPool<Obj64, FreeListStrategy>>(mode, n);
+  if (pool == "thread-local") return run<ThreadLocalPool<Obj64>>(mode, n);
+  if (pool == "thread-safe") return run<ThreadSafePool<Obj64>>(mode, n);
+  if (pool == "lock-free") return run<LockFreePool<Obj64>>(mode, n);
+  return 2;
 }

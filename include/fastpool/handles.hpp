@@ -1,8 +1,12 @@
-// RAII handles to pooled objects. A handle remembers its pool through a pointer to the
-// pool and to a static table of the pool type's operations; the table is a constant, so
-// when allocation and release are inlined into one function the release call is direct.
+// RAII handles to pooled objects.
 //
-//   OwnedHandle<T>   sole owner (like unique_ptr); move-only; returns the object on reset.
+//   OwnedHandle<T, Pool>  sole owner (like unique_ptr); move-only; returns the object on
+//                    reset. What `pool.allocate()` returns (alias `Pool::handle`): it
+//                    knows the pool's type, so its release is a direct, inlinable call
+//                    (an allocate+release pair compiles to the pool's two fast paths).
+//   OwnedHandle<T>   the same with the pool's type erased (Pool = void): any pool's
+//                    handle converts to it; it releases through a constant table of the
+//                    pool type's operations (one indirect call).
 //   SharedHandle<T>  shared owner (like shared_ptr); the last copy returns the object.
 //                    Its count is atomic exactly when the pool is shared between threads.
 //   WeakHandle<T>    observes a SharedHandle's object without keeping it out of the pool.
@@ -13,6 +17,7 @@
 #include <atomic>
 #include <cstddef>
 #include <new>
+#include <type_traits>
 #include <utility>
 
 #include "fastpool/engine/platform.hpp"
@@ -20,7 +25,7 @@
 
 namespace fastpool {
 
-template <class T>
+template <class T, class Pool = void>
 class OwnedHandle;
 template <class T>
 class SharedHandle;
@@ -35,11 +40,42 @@ struct HandleOps {
   bool shared;                                      // pool used by several threads
 };
 
+// The pools' door for handles: release_object is not public API.
 struct HandleAccess {
-  template <class T>
-  static OwnedHandle<T> make(T* object, void* pool, const HandleOps<T>* ops) noexcept {
-    return OwnedHandle<T>(object, pool, ops);
+  template <class T, class Pool>
+  static OwnedHandle<T, Pool> make(T* object, Pool* pool) noexcept {
+    return OwnedHandle<T, Pool>(object, pool);
   }
+  template <class Pool, class T>
+  FP_FAST_PATH static void release(Pool* pool, T* object) noexcept {
+    pool->release_object(object);
+  }
+  template <class Pool, class T>
+  static void release_erased(void* pool, T* object) noexcept {
+    release(static_cast<Pool*>(pool), object);
+  }
+};
+
+// One operations table per pool type, for handles whose pool type is erased.
+template <class Pool, class T>
+inline constexpr HandleOps<T> kHandleOps{&HandleAccess::release_erased<Pool, T>, Pool::is_shared};
+
+// Where a handle's object goes home. Typed: the pool itself (a direct call). Erased: the
+// pool's address and its type's table (an indirect call).
+template <class T, class Pool>
+struct HandleHome {
+  Pool* pool = nullptr;
+  FP_FAST_PATH void release(T* object) const noexcept { HandleAccess::release(pool, object); }
+  void* erased_pool() const noexcept { return static_cast<void*>(pool); }
+  const HandleOps<T>* ops() const noexcept { return &kHandleOps<Pool, T>; }
+};
+template <class T>
+struct HandleHome<T, void> {
+  void* pool = nullptr;
+  const HandleOps<T>* table = nullptr;
+  FP_FAST_PATH void release(T* object) const noexcept { table->release(pool, object); }
+  void* erased_pool() const noexcept { return pool; }
+  const HandleOps<T>* ops() const noexcept { return table; }
 };
 
 // The shared handles' control block: counts and the object's way home. Lives in memory
@@ -97,32 +133,44 @@ struct SharedBlock {
 };
 }  // namespace detail
 
-template <class T>
+template <class T, class Pool>
 class OwnedHandle {
  public:
   using element_type = T;
+  using pool_type = Pool;  // void: erased
 
   // An empty handle.
   OwnedHandle() noexcept = default;
   OwnedHandle(OwnedHandle&& other) noexcept
-      : object_(std::exchange(other.object_, nullptr)), pool_(other.pool_), ops_(other.ops_) {}
+      : object_(std::exchange(other.object_, nullptr)), home_(other.home_) {}
+  // Effects: takes a pool-typed handle's object, erasing the pool's type; other becomes
+  // empty. Implicit, so `OwnedHandle<T> h = pool.allocate();` works for every pool.
+  template <class P>
+  requires(std::is_void_v<Pool> && !std::is_void_v<P>) OwnedHandle(OwnedHandle<T, P>&& other)
+  noexcept
+      : object_(std::exchange(other.object_, nullptr)),
+        home_{other.home_.erased_pool(), other.home_.ops()} {}
   // Effects: returns the held object (if any), then takes other's; other becomes empty.
   OwnedHandle& operator=(OwnedHandle&& other) noexcept {
     if (this != &other) {
       reset();
       object_ = std::exchange(other.object_, nullptr);
-      pool_ = other.pool_;
-      ops_ = other.ops_;
+      home_ = other.home_;
     }
     return *this;
   }
+  template <class P>
+  requires(std::is_void_v<Pool> && !std::is_void_v<P>) OwnedHandle& operator=(
+      OwnedHandle<T, P>&& other) noexcept {
+    return *this = OwnedHandle(std::move(other));
+  }
   OwnedHandle(const OwnedHandle&) = delete;
   OwnedHandle& operator=(const OwnedHandle&) = delete;
-  ~OwnedHandle() { reset(); }
+  FP_FAST_PATH ~OwnedHandle() { reset(); }
 
   // Effects: returns the object to its pool (on_release, then reset or ~T); empties.
   FP_FAST_PATH void reset() noexcept {
-    if (object_ != nullptr) ops_->release(pool_, std::exchange(object_, nullptr));
+    if (object_ != nullptr) home_.release(std::exchange(object_, nullptr));
   }
 
   // Returns: the object, and empties the handle; the caller must give it back with the
@@ -138,8 +186,8 @@ class OwnedHandle {
     if (memory == nullptr) throw std::bad_alloc();
     auto* block = ::new (memory) detail::SharedBlock<T>;
     block->object = std::exchange(object_, nullptr);
-    block->pool = pool_;
-    block->ops = ops_;
+    block->pool = home_.erased_pool();
+    block->ops = home_.ops();
     return SharedHandle<T>(block);
   }
 
@@ -156,12 +204,12 @@ class OwnedHandle {
 
  private:
   friend struct detail::HandleAccess;
-  OwnedHandle(T* object, void* pool, const detail::HandleOps<T>* ops) noexcept
-      : object_(object), pool_(pool), ops_(ops) {}
+  template <class, class>
+  friend class OwnedHandle;
+  OwnedHandle(T* object, Pool* pool) noexcept : object_(object), home_{pool} {}
 
   T* object_ = nullptr;
-  void* pool_ = nullptr;
-  const detail::HandleOps<T>* ops_ = nullptr;
+  detail::HandleHome<T, Pool> home_;
 };
 
 template <class T>
@@ -208,7 +256,8 @@ class SharedHandle {
   }
 
  private:
-  friend class OwnedHandle<T>;
+  template <class, class>
+  friend class OwnedHandle;
   friend class WeakHandle<T>;
   explicit SharedHandle(detail::SharedBlock<T>* block) noexcept : block_(block) {}
 

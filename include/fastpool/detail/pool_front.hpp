@@ -29,25 +29,28 @@ class PoolFront {
   using value_type = T;
   // True for pools that threads share: their SharedHandle counts are atomic.
   static constexpr bool is_shared = Shared;
+  // What allocate() returns: an OwnedHandle that knows this pool's type (its release is
+  // inlined); it converts to the type-erased OwnedHandle<T>.
+  using handle = OwnedHandle<T, Derived>;
 
   // Returns: a handle to a new object built from args (or the waiting object of a
   // pre-initialised pool), after on_acquire. Throws: pool_exhausted when no slot is
   // free and the pool may not grow; what T's constructor or on_acquire throws.
   template <class... Args>
-  [[nodiscard]] FP_FAST_PATH OwnedHandle<T> allocate(Args&&... args) {
+  [[nodiscard]] FP_FAST_PATH handle allocate(Args&&... args) {
     T* o = make(std::forward<Args>(args)...);
     if (FP_UNLIKELY(o == nullptr)) throw pool_exhausted();
-    return HandleAccess::make(o, static_cast<void*>(&self()), &kOps);
+    return HandleAccess::make(o, &self());
   }
 
   // Returns: as allocate(), or an empty handle when the pool is exhausted.
   // Throws: nothing of its own; only what T's constructor or on_acquire throws.
   template <class... Args>
-  [[nodiscard]] FP_FAST_PATH OwnedHandle<T> try_allocate(Args&&... args) noexcept(
+  [[nodiscard]] FP_FAST_PATH handle try_allocate(Args&&... args) noexcept(
       std::is_nothrow_constructible_v<T, Args...> && !HasOnAcquire<T>) {
     T* o = make(std::forward<Args>(args)...);
     if (FP_UNLIKELY(o == nullptr)) return {};
-    return HandleAccess::make(o, static_cast<void*>(&self()), &kOps);
+    return HandleAccess::make(o, &self());
   }
 
   // Returns: one handle per value, objects built from the values in order.
@@ -73,7 +76,7 @@ class PoolFront {
       for (auto&& value : values) {
         T* o = self().objects().hand_out(slots[built], std::forward<decltype(value)>(value));
         ++built;
-        out.push_back(HandleAccess::make(o, static_cast<void*>(&self()), &kOps));
+        out.push_back(HandleAccess::make(o, &self()));
       }
     } catch (...) {
       for (std::size_t i = built; i < n; ++i) self().undo_take(slots[i]);
@@ -117,6 +120,7 @@ class PoolFront {
   }
 
  protected:
+  friend struct HandleAccess;
   FP_FAST_PATH void release_object(T* object) noexcept {
     auto& objects = self().objects();
     void* slot = objects.slot(object);
@@ -144,11 +148,6 @@ class PoolFront {
       }
     }
   }
-
-  FP_FAST_PATH static void release_thunk(void* pool, T* object) noexcept {
-    static_cast<Derived*>(pool)->release_object(object);
-  }
-  static constexpr HandleOps<T> kOps{&PoolFront::release_thunk, Shared};
 };
 
 }  // namespace fastpool::detail
