@@ -5,6 +5,10 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 . "$root/scripts/deps.sh"
 fp_install_missing cmake g++ make doctest-dev libbenchmark-dev python3 git sqlite3 valgrind
+# The integration tests run some of CPython's own regression tests: Debian ships them apart.
+if ! python3 -c 'import test.support' 2>/dev/null; then
+  fp_install_missing "libpython$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')-testsuite"
+fi
 build="${FASTPOOL_BUILD_DIR:-$root/build}"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j"$(nproc)"
