@@ -7,7 +7,16 @@
 // an object being built (no data race, clean under ThreadSanitizer).
 //
 // Invariants: slots [0, bump_) have been handed out at least once; every free slot is
-// on free_ exactly once; the sum of the shards' in_use is the number of slots out.
+// on free_ exactly once; the sum of the cells' in_use is the number of slots out.
+//
+// Per-thread cells (detail::thread_cell, a cache line each, written by their thread):
+// the counters, and a one-slot cache of the slot the thread released last. A release
+// parks the slot there when the cache is empty (a plain store), and the next allocation
+// on that thread takes it back with one exchange on that thread's own line, so an
+// allocate+release pair costs one uncontended atomic RMW instead of two CASes on the
+// shared head. A thread that finds the list empty and no slot never used takes the other
+// threads' cached slots (an exchange each), so every free slot stays reachable: the
+// pool is exhausted only when all `capacity` slots are out.
 #pragma once
 
 #include <atomic>
@@ -19,14 +28,15 @@
 #include "fastpool/detail/diagnostics.hpp"
 #include "fastpool/detail/objects.hpp"
 #include "fastpool/detail/pool_front.hpp"
+#include "fastpool/detail/thread_cell.hpp"
 #include "fastpool/engine/atomic_free_list.hpp"
 #include "fastpool/engine/thread_owned.hpp"
 #include "fastpool/statistics.hpp"
 
 namespace fastpool {
 
-// Any thread may allocate and release. Never grows. Counters are kept per shard (a cache
-// line each, picked by thread) so that threads do not contend on them.
+// Any thread may allocate and release. Never grows. Counters are kept per thread cell (a
+// cache line each) so that threads neither contend on them nor pay an atomic RMW.
 template <class T>
 class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
  public:
@@ -67,9 +77,11 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   std::size_t capacity() const noexcept { return capacity_; }
   // Returns: a snapshot (exact when no other thread is allocating or releasing).
   std::size_t in_use() const noexcept {
-    std::ptrdiff_t sum = 0;
-    for (const Shard& s : shards_) sum += s.in_use.load(std::memory_order_relaxed);
-    return sum < 0 ? 0 : static_cast<std::size_t>(sum);
+    // Cells count in wrap-around arithmetic (a thread may release more than it took).
+    std::size_t sum = 0;
+    for (const Cell& c : cells_) sum += c.in_use.load(std::memory_order_relaxed);
+    auto signed_sum = static_cast<std::ptrdiff_t>(sum);
+    return signed_sum < 0 ? 0 : static_cast<std::size_t>(signed_sum);
   }
   std::size_t available() const noexcept { return capacity_ - in_use(); }
   // peak_usage is the number of distinct slots ever handed out: the exact peak when
@@ -80,9 +92,9 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     s.in_use = in_use();
     if constexpr (kStatisticsEnabled) {
       s.peak_usage = bump_.load(std::memory_order_relaxed);
-      for (const Shard& sh : shards_) {
-        s.total_allocations += sh.allocations.load(std::memory_order_relaxed);
-        s.allocation_failures += sh.failures.load(std::memory_order_relaxed);
+      for (const Cell& c : cells_) {
+        s.total_allocations += c.allocations.load(std::memory_order_relaxed);
+        s.allocation_failures += c.failures.load(std::memory_order_relaxed);
       }
       s.total_deallocations = s.total_allocations - s.in_use;
     }
@@ -94,32 +106,38 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   friend Front;
   using Destroyed = detail::PoolMessage<"LockFreePool", T, "destroyed while objects are in use">;
 
-  struct alignas(64) Shard {
-    std::atomic<std::ptrdiff_t> in_use{0};
+  // One thread's counters and cached slot; written by that thread only (but the shared
+  // cell's counters, and thieves who exchange `cached` to null).
+  struct alignas(64) Cell {
+    std::atomic<void*> cached{nullptr};  // free, not on free_; never used for kSharedCell
+    std::atomic<std::size_t> in_use{0};
     std::atomic<std::size_t> allocations{0};
     std::atomic<std::size_t> failures{0};
   };
-  static constexpr std::size_t kShards = 16;
-
-  Shard& shard() noexcept {
-    auto tag = reinterpret_cast<std::uintptr_t>(engine::current_thread_tag());
-    return shards_[(tag * 0x9E3779B97F4A7C15ull) >> 60];
-  }
+  static constexpr std::size_t kMinusOne = ~std::size_t{0};
   void* slot_at(std::size_t i) const noexcept { return start_ + i * layout_.slot_size; }
   std::size_t index_of(const void* slot) const noexcept {
     return static_cast<std::size_t>(static_cast<const char*>(slot) - start_) / layout_.slot_size;
   }
 
   FP_FAST_PATH void* take_slot() noexcept {
-    void* slot = free_.pop();
-    if (FP_UNLIKELY(slot == nullptr)) slot = take_fresh();
-    Shard& s = shard();
+    unsigned cell = detail::thread_cell();
+    Cell& c = cells_[cell];
+    void* slot = nullptr;
+    // Usually the slot this thread released last; acquire pairs with that release (the
+    // cell may have passed from an exited thread).
+    if (c.cached.load(std::memory_order_relaxed) != nullptr)
+      slot = c.cached.exchange(nullptr, std::memory_order_acquire);
     if (FP_UNLIKELY(slot == nullptr)) {
-      if constexpr (kStatisticsEnabled) s.failures.fetch_add(1, std::memory_order_relaxed);
+      slot = free_.pop();
+      if (FP_UNLIKELY(slot == nullptr)) slot = take_fresh();
+    }
+    if (FP_UNLIKELY(slot == nullptr)) {
+      if constexpr (kStatisticsEnabled) detail::cell_add(c.failures, cell, 1);
       return nullptr;
     }
-    s.in_use.fetch_add(1, std::memory_order_relaxed);
-    if constexpr (kStatisticsEnabled) s.allocations.fetch_add(1, std::memory_order_relaxed);
+    detail::cell_add(c.in_use, cell, 1);
+    if constexpr (kStatisticsEnabled) detail::cell_add(c.allocations, cell, 1);
     if constexpr (detail::kChecked)
       if (!live_.mark(index_of(slot)))
         engine::fatal(detail::PoolMessage<"LockFreePool", T,
@@ -127,22 +145,34 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
                       slot);
     return slot;
   }
-  // A never-used slot from the bump index; else one last look at the free list.
+  // A never-used slot from the bump index; else a slot cached by another thread; else
+  // one last look at the free list.
   FP_SLOW_PATH void* take_fresh() noexcept {
     std::size_t i = bump_.load(std::memory_order_relaxed);
     while (i < capacity_)
       if (bump_.compare_exchange_weak(i, i + 1, std::memory_order_relaxed)) return slot_at(i);
+    for (Cell& c : cells_)
+      if (c.cached.load(std::memory_order_relaxed) != nullptr)
+        if (void* slot = c.cached.exchange(nullptr, std::memory_order_acquire)) return slot;
     return free_.pop();
   }
   FP_FAST_PATH void give_slot(void* slot) noexcept {
-    shard().in_use.fetch_sub(1, std::memory_order_relaxed);
-    free_.push(slot);
+    unsigned cell = detail::thread_cell();
+    Cell& c = cells_[cell];
+    detail::cell_add(c.in_use, cell, kMinusOne);
+    // Only this thread stores into its cache (thieves only empty it), so an empty cache
+    // seen here stays empty until the store. release: publishes the slot's state.
+    if (FP_LIKELY(cell != detail::kSharedCell) &&
+        c.cached.load(std::memory_order_relaxed) == nullptr)
+      c.cached.store(slot, std::memory_order_release);
+    else
+      free_.push(slot);
   }
   void undo_take(void* slot) noexcept {
     if constexpr (detail::kChecked) live_.unmark(index_of(slot));
-    Shard& s = shard();
-    if constexpr (kStatisticsEnabled) s.allocations.fetch_sub(1, std::memory_order_relaxed);
-    s.in_use.fetch_sub(1, std::memory_order_relaxed);
+    unsigned cell = detail::thread_cell();
+    if constexpr (kStatisticsEnabled) detail::cell_add(cells_[cell].allocations, cell, kMinusOne);
+    detail::cell_add(cells_[cell].in_use, cell, kMinusOne);
     free_.push(slot);
   }
   bool owns_slot(const void* slot) const noexcept {
@@ -169,7 +199,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   detail::LiveBits live_;
   alignas(64) engine::AtomicFreeList free_;
   alignas(64) std::atomic<std::size_t> bump_{0};
-  Shard shards_[kShards];
+  Cell cells_[detail::kThreadCells + 1];  // [kSharedCell]: threads without a cell of their own
 };
 
 }  // namespace fastpool
