@@ -44,7 +44,7 @@ for k in fixed thread-local fixed-freelist thread-safe lock-free; do
   echo "$line"
 done
 
-echo "== Google Benchmark (ns per pair)"
+echo "== Google Benchmark (median of 3, real time, ns per iteration: one pair, or 8 or 32 pairs for bursts)"
 declare -A preload=(
   [glibc]=""
   [jemalloc]="$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)"
@@ -65,7 +65,7 @@ import csv, glob, os, sys
 rows = {}
 for f in glob.glob(os.path.join(sys.argv[1], "*.csv")):
     for r in csv.reader(open(f)):
-        malloc, name, t = r[0], r[1].strip('"').replace("_median", ""), float(r[4])
+        malloc, name, t = r[0], r[1].strip('"').replace("_median", ""), float(r[3])  # real time
         rows[(malloc, name)] = t
 best = min((t, m) for (m, n), t in rows.items() if n == "BM_NewDelete")
 for (m, n), t in sorted(rows.items()):
@@ -77,5 +77,7 @@ for n in ["BM_FixedPool", "BM_ThreadLocalPool", "BM_FixedPool_Raw"]:
 ts, fx = get("BM_ThreadSafePool/real_time/threads:1"), get("BM_FixedPool")
 if ts and fx: print(f"ThreadSafePool uncontended / FixedPool: {ts / fx:.2f} (target <= 2)")
 lf2, ts2 = get("BM_LockFreePool/real_time/threads:2"), get("BM_ThreadSafePool/real_time/threads:2")
-if lf2 and ts2: print(f"2 threads: LockFreePool {lf2:.2f} ns vs ThreadSafePool {ts2:.2f} ns")
+if lf2 and ts2: print(f"2 threads, pairs: LockFreePool {lf2:.2f} ns vs ThreadSafePool {ts2:.2f} ns (target: LockFree faster)")
+lfb, tsb = get("BM_Burst8_LockFreePool/real_time/threads:2"), get("BM_Burst8_ThreadSafePool/real_time/threads:2")
+if lfb and tsb: print(f"2 threads, bursts of 8 (shared structure): LockFreePool {lfb:.2f} ns vs ThreadSafePool {tsb:.2f} ns per 8 pairs")
 PY

@@ -2,23 +2,27 @@
 // sit on the engine's AtomicFreeList (tagged pop, so no ABA); slots never used yet are
 // claimed with an atomic bump index, so construction touches no slot.
 //
-// Layout: each slot keeps its link word in front of the object, so that a racing pop,
-// which may read the link of a slot another thread has just taken, never reads bytes of
-// an object being built (no data race, clean under ThreadSanitizer).
+// Layout: each slot keeps its link word behind the object, so that a racing pop, which
+// may read the link of a slot another thread has just taken, never reads bytes of an
+// object being built (no data race, clean under ThreadSanitizer). Behind rather than in
+// front: the object then starts at its slot, and only the (slower) list paths convert
+// between a slot and its link.
 //
 // Invariants: slots [0, bump_) have been handed out at least once; every free slot is
-// on free_ exactly once; the sum of the cells' in_use is the number of slots out.
+// on free_ exactly once or parked in exactly one cell's `cached`; the cells' `listed`
+// sum to the length of free_; so in_use = bump_ - sum(listed) - cached slots.
 //
 // Per-thread cells (detail::thread_cell, a cache line each, written by their thread):
 // the counters, and a one-slot cache of the slot the thread released last. A release
 // parks the slot there when the cache is empty (a plain store), and the next allocation
 // on that thread takes it back with one exchange on that thread's own line, so an
 // allocate+release pair costs one uncontended atomic RMW instead of two CASes on the
-// shared head. A thread that finds the list empty and no slot never used takes the other
-// threads' cached slots (an exchange each), so every free slot stays reachable: the
-// pool is exhausted only when all `capacity` slots are out.
+// shared head, and no counter update (in_use is derived when asked). A thread that finds the list
+// empty and no slot never used takes the other threads' cached slots (an exchange each), so every
+// free slot stays reachable: the pool is exhausted only when all `capacity` slots are out.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <exception>
@@ -43,7 +47,8 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   explicit LockFreePool(std::size_t capacity)
       : LockFreePool(PoolConfig<T>::with_capacity(capacity)) {}
   explicit LockFreePool(const PoolConfig<T>& config)
-      : layout_(detail::make_layout<T>(config.alignment(), true, true)),
+      : layout_(link_behind_layout(config.alignment())),
+        link_offset_(detail::round_up(sizeof(T), alignof(void*))),
         objects_(config, layout_),
         capacity_(config.capacity()) {
     if (capacity_ > std::numeric_limits<std::size_t>::max() / 2 / layout_.slot_size)
@@ -77,11 +82,13 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   std::size_t capacity() const noexcept { return capacity_; }
   // Returns: a snapshot (exact when no other thread is allocating or releasing).
   std::size_t in_use() const noexcept {
-    // Cells count in wrap-around arithmetic (a thread may release more than it took).
-    std::size_t sum = 0;
-    for (const Cell& c : cells_) sum += c.in_use.load(std::memory_order_relaxed);
-    auto signed_sum = static_cast<std::ptrdiff_t>(sum);
-    return signed_sum < 0 ? 0 : static_cast<std::size_t>(signed_sum);
+    // `listed` counts in wrap-around arithmetic (a thread may pop more than it pushed).
+    std::size_t free = 0;
+    for (const Cell& c : cells_)
+      free += c.listed.load(std::memory_order_relaxed) +
+              (c.cached.load(std::memory_order_relaxed) != nullptr);
+    auto out = static_cast<std::ptrdiff_t>(bump_.load(std::memory_order_relaxed) - free);
+    return out < 0 ? 0 : std::min(static_cast<std::size_t>(out), capacity_);
   }
   std::size_t available() const noexcept { return capacity_ - in_use(); }
   // peak_usage is the number of distinct slots ever handed out: the exact peak when
@@ -110,11 +117,25 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   // cell's counters, and thieves who exchange `cached` to null).
   struct alignas(64) Cell {
     std::atomic<void*> cached{nullptr};  // free, not on free_; never used for kSharedCell
-    std::atomic<std::size_t> in_use{0};
+    std::atomic<std::size_t> listed{0};  // pushes onto free_ minus pops, by this cell
     std::atomic<std::size_t> allocations{0};
     std::atomic<std::size_t> failures{0};
   };
   static constexpr std::size_t kMinusOne = ~std::size_t{0};
+  // [T | padding | link word], the slot aligned as asked.
+  static detail::SlotLayout link_behind_layout(std::size_t alignment) noexcept {
+    detail::SlotLayout l;
+    l.align = std::max({alignof(T), alignment, alignof(void*)});
+    l.object_offset = 0;
+    l.slot_size =
+        detail::round_up(detail::round_up(sizeof(T), alignof(void*)) + sizeof(void*), l.align);
+    return l;
+  }
+  // The free list links slots through their link words.
+  void* pop_listed() noexcept {
+    void* link = free_.pop();
+    return link == nullptr ? nullptr : static_cast<char*>(link) - link_offset_;
+  }
   void* slot_at(std::size_t i) const noexcept { return start_ + i * layout_.slot_size; }
   std::size_t index_of(const void* slot) const noexcept {
     return static_cast<std::size_t>(static_cast<const char*>(slot) - start_) / layout_.slot_size;
@@ -129,14 +150,16 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     if (c.cached.load(std::memory_order_relaxed) != nullptr)
       slot = c.cached.exchange(nullptr, std::memory_order_acquire);
     if (FP_UNLIKELY(slot == nullptr)) {
-      slot = free_.pop();
-      if (FP_UNLIKELY(slot == nullptr)) slot = take_fresh();
+      slot = pop_listed();
+      if (FP_LIKELY(slot != nullptr))
+        detail::cell_add(c.listed, cell, kMinusOne);
+      else
+        slot = take_fresh(cell);
     }
     if (FP_UNLIKELY(slot == nullptr)) {
       if constexpr (kStatisticsEnabled) detail::cell_add(c.failures, cell, 1);
       return nullptr;
     }
-    detail::cell_add(c.in_use, cell, 1);
     if constexpr (kStatisticsEnabled) detail::cell_add(c.allocations, cell, 1);
     if constexpr (detail::kChecked)
       if (!live_.mark(index_of(slot)))
@@ -147,33 +170,37 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   }
   // A never-used slot from the bump index; else a slot cached by another thread; else
   // one last look at the free list.
-  FP_SLOW_PATH void* take_fresh() noexcept {
+  FP_SLOW_PATH void* take_fresh(unsigned cell) noexcept {
     std::size_t i = bump_.load(std::memory_order_relaxed);
     while (i < capacity_)
       if (bump_.compare_exchange_weak(i, i + 1, std::memory_order_relaxed)) return slot_at(i);
     for (Cell& c : cells_)
       if (c.cached.load(std::memory_order_relaxed) != nullptr)
         if (void* slot = c.cached.exchange(nullptr, std::memory_order_acquire)) return slot;
-    return free_.pop();
+    void* slot = pop_listed();
+    if (slot != nullptr) detail::cell_add(cells_[cell].listed, cell, kMinusOne);
+    return slot;
   }
   FP_FAST_PATH void give_slot(void* slot) noexcept {
     unsigned cell = detail::thread_cell();
     Cell& c = cells_[cell];
-    detail::cell_add(c.in_use, cell, kMinusOne);
     // Only this thread stores into its cache (thieves only empty it), so an empty cache
     // seen here stays empty until the store. release: publishes the slot's state.
     if (FP_LIKELY(cell != detail::kSharedCell) &&
         c.cached.load(std::memory_order_relaxed) == nullptr)
       c.cached.store(slot, std::memory_order_release);
     else
-      free_.push(slot);
+      push_listed(slot, cell);
+  }
+  void push_listed(void* slot, unsigned cell) noexcept {
+    detail::cell_add(cells_[cell].listed, cell, 1);
+    free_.push(static_cast<char*>(slot) + link_offset_);
   }
   void undo_take(void* slot) noexcept {
     if constexpr (detail::kChecked) live_.unmark(index_of(slot));
     unsigned cell = detail::thread_cell();
     if constexpr (kStatisticsEnabled) detail::cell_add(cells_[cell].allocations, cell, kMinusOne);
-    detail::cell_add(cells_[cell].in_use, cell, kMinusOne);
-    free_.push(slot);
+    push_listed(slot, cell);
   }
   bool owns_slot(const void* slot) const noexcept {
     auto* c = static_cast<const char*>(slot);
@@ -193,7 +220,8 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
 
   // Read-mostly fields first; the contended words each get a cache line of their own.
   detail::SlotLayout layout_;
-  detail::Objects<T, true> objects_;
+  std::size_t link_offset_;            // of the link word within a slot
+  detail::Objects<T, false> objects_;  // T starts at its slot
   char* start_ = nullptr;
   std::size_t capacity_;
   detail::LiveBits live_;

@@ -106,10 +106,13 @@ class SlotRun {
     memory_ = nullptr;
   }
 
+  // CountFailure false: the caller still has other places to look (ThreadSafePool's
+  // thread caches) and counts the failure itself with count_failure().
+  template <bool CountFailure = true>
   FP_FAST_PATH void* take_slot() noexcept {
     void* slot = engine_.allocate();
     if (FP_UNLIKELY(slot == nullptr)) {
-      counters_.on_failure();
+      if constexpr (CountFailure) counters_.on_failure();
       return nullptr;
     }
     if constexpr (S::exact_peak)
@@ -119,6 +122,7 @@ class SlotRun {
     if constexpr (kChecked) mark(slot);
     return slot;
   }
+  void count_failure() noexcept { counters_.on_failure(); }
   FP_FAST_PATH void give_slot(void* slot) noexcept { engine_.deallocate(slot); }
   void undo_take(void* slot) noexcept {
     if constexpr (kChecked) live_.unmark(engine_.index_of(slot));
