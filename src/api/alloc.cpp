@@ -27,7 +27,7 @@ Heap* thread_heap() noexcept {
   return h;
 }
 
-// Sizes past the direct table: the class's current page, else the class queue.
+// The class's current page, else the class queue.
 FP_FAST_PATH void* alloc_class(Heap* h, int c) noexcept {
   if (void* b = h->current[c]->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
   return heap::small_alloc(h, c);
@@ -48,8 +48,11 @@ bool is_block_start(Page* pg, const void* p) noexcept {
       return p == pg->pool.start() + pg->large_offset;
     case PageKind::huge:
       return p == huge_block_start(segment_of(p));
-    default:
-      return pg->pool.contains(p);
+    default: {
+      auto off = static_cast<std::uint64_t>(static_cast<const char*>(p) - pg->pool.start());
+      std::uint64_t index = (off * pg->block_magic) >> 40;
+      return off < pg->pool.touched_bytes() && index * pg->pool.block_size() == off;
+    }
   }
 }
 
@@ -89,7 +92,7 @@ void free_slow(void* p) noexcept {
   if (owner == h)
     heap::free_local(h, pg, p);
   else
-    owner->remote.push(p);
+    heap::free_remote(owner, p);
 }
 
 // Another page of mine that is not full: a counted push. Anything else: free_slow.
@@ -184,6 +187,7 @@ void* realloc_impl(void* p, std::size_t size) noexcept {
 }
 
 void collect_all() noexcept {
+  heap::flush_remote();
   Heap* h = tls_heap;
   if (h != &g_empty_heap) {
     heap::collect_remote(h);

@@ -37,6 +37,9 @@ FP_FAST_PATH void* malloc_fast(std::size_t size) noexcept {
   if (FP_LIKELY(size <= kDirectMax)) {
     Page* pg = tls_direct[direct_slot(size)];
     if (void* b = pg->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
+  } else if (size <= kMaxSmall) {  // past the table: compute the class
+    Page* pg = tls_heap->current[size_class(size)];
+    if (void* b = pg->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
   }
   return malloc_slow(size);
 }

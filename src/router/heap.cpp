@@ -33,6 +33,17 @@ char* g_meta_bump = nullptr;
 char* g_meta_end = nullptr;
 
 pthread_key_t g_exit_key;
+
+// The calling thread's batch of remote frees: first..last, all of `to`'s blocks.
+struct RemoteBatch {
+  Heap* to;
+  engine::FreeBlock* first;
+  engine::FreeBlock* last;
+  std::uint32_t count;
+  bool exit_hook;  // this thread's exit flushes the batch (key set)
+};
+constexpr std::uint32_t kRemoteBatch = 32;
+__thread RemoteBatch tls_remote __attribute__((tls_model("initial-exec"))) = {};
 std::atomic<int> g_global_state{0};  // 0 none, 1 in progress, 2 done
 
 constexpr std::uint32_t kMaintainEvery = 64;  // slow calls between clock reads
@@ -125,6 +136,7 @@ Page* take_span(Heap* h, int count, PageKind kind) noexcept {
 // Called by the exiting owner. Once the heap is on the abandoned list another thread may
 // adopt it, so this thread lets go of it first: later frees here go the remote way.
 void abandon(Heap* h) noexcept {
+  heap::flush_remote();
   heap::collect_remote(h);
   heap::maintain(h, true);
   // Current pages become ordinary counted pages until a thread adopts the heap.
@@ -162,9 +174,13 @@ void tidy_one_abandoned() noexcept {
   pthread_mutex_unlock(&g_heaps_lock);
 }
 
+// The key's value is the thread's heap, or g_empty_heap for a thread that only freed
+// (set so that its batch of remote frees is flushed here too).
 void on_thread_exit(void* arg) noexcept {
+  heap::flush_remote();
+  tls_remote.exit_hook = false;
   auto* h = static_cast<Heap*>(arg);
-  if (h == nullptr || h != tls_heap) return;
+  if (h == nullptr || h != tls_heap || h == &g_empty_heap) return;
   abandon(h);
 }
 
@@ -194,6 +210,7 @@ Page* PageSource::grow(std::size_t) noexcept {
   pg->pool.init(slice_start(s, page_index(s, pg)), bsize,
                 static_cast<std::size_t>(slices) * kSliceSize / bsize);
   pg->size_class = size_class;
+  pg->block_magic = ((std::uint64_t{1} << 40) + bsize - 1) / bsize;
   pg->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted,
                   std::memory_order_relaxed);
   return pg;
@@ -216,8 +233,38 @@ Heap* init_thread() noexcept {
   // Install before pthread_setspecific: should it allocate, it finds this heap ready.
   tls_heap = h;
   for (int c = 0; c < kClassCount; ++c) heap::refresh_direct(h, c);
-  if (g_global_state.load(std::memory_order_acquire) == 2) pthread_setspecific(g_exit_key, h);
+  if (g_global_state.load(std::memory_order_acquire) == 2) {
+    pthread_setspecific(g_exit_key, h);
+    tls_remote.exit_hook = true;
+  }
   return h;
+}
+
+void free_remote(Heap* owner, void* p) noexcept {
+  RemoteBatch& r = tls_remote;
+  auto* b = static_cast<engine::FreeBlock*>(p);
+  if (r.to != owner) {
+    flush_remote();
+    if (!r.exit_hook && g_global_state.load(std::memory_order_acquire) == 2) {
+      pthread_setspecific(g_exit_key, tls_heap);
+      r.exit_hook = true;
+    }
+    r.to = owner;
+    r.last = b;
+    r.count = 0;
+    b->next = nullptr;
+  } else {
+    b->next = r.first;
+  }
+  r.first = b;
+  if (++r.count == kRemoteBatch) flush_remote();
+}
+
+void flush_remote() noexcept {
+  RemoteBatch& r = tls_remote;
+  if (r.to == nullptr) return;
+  r.to->remote.push_chain(r.first, r.last);
+  r.to = nullptr;
 }
 
 // Installs the class queue's front page as the class's current page: in h->current
@@ -302,6 +349,7 @@ static void tick(Heap* h) noexcept {
 }
 
 void* small_alloc(Heap* h, int c) noexcept {
+  flush_remote();
   collect_remote(h);
   tick(h);
   void* b = h->classes[c].allocate();
@@ -310,6 +358,7 @@ void* small_alloc(Heap* h, int c) noexcept {
 }
 
 void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept {
+  flush_remote();
   collect_remote(h);
   tick(h);
   std::size_t extra = alignment > kSliceSize ? alignment - kSliceSize : 0;

@@ -78,6 +78,11 @@ void collect_remote(Heap* h) noexcept;
 void maintain(Heap* h, bool force) noexcept;
 void* small_alloc(Heap* h, int size_class) noexcept;
 void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept;
+// A block of `owner`'s freed by another thread. Batched per destination heap in the
+// freeing thread (one CAS per batch); the batch is flushed when full, when the
+// destination changes, on the thread's allocation slow path and at thread exit.
+void free_remote(Heap* owner, void* p) noexcept;
+void flush_remote() noexcept;
 // Grows a large block of h in place to `size` bytes when the slices after it are free.
 bool large_grow_in_place(Heap* h, Page* pg, std::size_t size) noexcept;
 // Frees p whose page record (first slice) is pg, from the owning thread.

@@ -63,6 +63,10 @@ struct alignas(128) Page {
   std::uint8_t size_class = 0;
   std::uint8_t slice_count = 0;
   std::uint32_t large_offset = 0;  // large: the handed-out pointer's offset from the start
+  // small: ceil(2^40 / block size), so that checking a freed pointer is the start of a
+  // block is a multiply, not a division: offset / size == (offset * magic) >> 40 exactly
+  // for every offset below 2^22 (a page spans at most 4 MiB).
+  std::uint64_t block_magic = 0;
 };
 static_assert(sizeof(Page) == 128);
 
