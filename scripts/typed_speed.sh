@@ -38,6 +38,7 @@ printf "%-16s %-26s %-26s %s\n" "pool" "handle (with/without loop)" "erased (wit
 for k in fixed thread-local fixed-freelist thread-safe lock-free; do
   line=$(printf "%-16s" "$k")
   for mode in "" -erased -raw; do
+    "$build/pair_count" "$k$mode" 1 || { echo "pair_count $k$mode: unknown or failed" >&2; exit 1; }
     n=$(per_pair "$k$mode")
     line="$line $(printf "%-26s" "$n / $((n - loop))")"
   done

@@ -66,12 +66,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   // "<pool>[-raw|-erased]"
-  const char* dash = std::strchr(argv[1], '-');
-  const char* mode =
-      dash != nullptr && (std::strcmp(dash, "-raw") == 0 || std::strcmp(dash, "-erased") == 0)
-          ? dash
-          : "";
-  std::string pool(argv[1], static_cast<std::size_t>(std::strlen(argv[1]) - std::strlen(mode)));
+  std::string pool = argv[1];
+  const char* mode = "";
+  for (const char* suffix : {"-raw", "-erased"})
+    if (pool.size() > std::strlen(suffix) &&
+        pool.compare(pool.size() - std::strlen(suffix), std::string::npos, suffix) == 0) {
+      mode = suffix;
+      pool.resize(pool.size() - std::strlen(suffix));
+    }
   using namespace fastpool;
   if (pool == "fixed") return run<FixedPool<Obj64>>(mode, n);
   if (pool == "fixed-freelist") return run<FixedPool<Obj64, FreeListStrategy>>(mode, n);
