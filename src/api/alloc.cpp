@@ -42,16 +42,17 @@ char* huge_block_start(Segment* s) noexcept {
   return reinterpret_cast<char*>(s) + s->mapped_size - s->huge_usable;
 }
 
+// Reads only the record's second cache line, never the owner's hot one.
 bool is_block_start(Page* pg, const void* p) noexcept {
+  auto off = static_cast<std::uint64_t>(static_cast<const char*>(p) - page_start(pg));
   switch (pg->kind) {
     case PageKind::large:
-      return p == pg->pool.start() + pg->large_offset;
+      return off == pg->large_offset;
     case PageKind::huge:
       return p == huge_block_start(segment_of(p));
     default: {
-      auto off = static_cast<std::uint64_t>(static_cast<const char*>(p) - pg->pool.start());
       std::uint64_t index = (off * pg->block_magic) >> 40;
-      return off < pg->pool.touched_bytes() && index * pg->pool.block_size() == off;
+      return off < pg->slice_count * kSliceSize && index * class_size(pg->size_class) == off;
     }
   }
 }

@@ -41,9 +41,10 @@ struct Heap {
   // this heap, no flags), or g_empty_page. It is classes[c].current() while a thread
   // owns the heap; an abandoned heap has none. Owner only.
   Page* current[kClassCount];
-  // Blocks of this heap's pages freed by other threads; the owner collects them.
-  engine::AtomicFreeList remote;
-  PageQueue classes[kClassCount];
+  // Blocks of this heap's pages freed by other threads; the owner collects them. On a
+  // cache line of its own: other threads write it, the owner writes everything else.
+  alignas(64) engine::AtomicFreeList remote;
+  alignas(64) PageQueue classes[kClassCount];
   Segment* segments = nullptr;  // owner only
   std::uint32_t slow_calls = 0;
   std::uint64_t next_maintenance_ms = 0;

@@ -53,11 +53,15 @@ inline constexpr std::uintptr_t kOwnerFlags = kOwnerCounted | kOwnerFull;
 //   kind == unused: owner == 0.
 // The free fast path compares `owner` with the caller's heap: equal means "my current
 // page: an uncounted push onto its free list is all there is to do".
+// Two cache lines: the first is the owner's hot state (its mallocs write it all the
+// time), the second is what other threads read when they free into the page, so their
+// frees do not miss on a line the owner keeps writing.
 struct alignas(128) Page {
   engine::FixedBlockPool pool;
-  std::atomic<std::uintptr_t> owner{0};
   Page* next = nullptr;  // class queue links (GrowingBlockPool chunk)
   Page* prev = nullptr;
+
+  alignas(64) std::atomic<std::uintptr_t> owner{0};
   bool full = false;  // GrowingBlockPool: on the full list
   PageKind kind = PageKind::unused;
   std::uint8_t size_class = 0;
@@ -98,6 +102,12 @@ inline char* slice_start(Segment* s, int i) noexcept {
 }
 inline int page_index(Segment* s, Page* pg) noexcept {
   return static_cast<int>(pg - s->pages);
+}
+// The first byte of a page's span, from its record alone (records live in the header of
+// the segment they describe).
+inline char* page_start(Page* pg) noexcept {
+  Segment* s = segment_of(pg);
+  return slice_start(s, page_index(s, pg));
 }
 
 // The page map: one entry per 64 KiB slice of the 47-bit user address space (a 16 GiB
