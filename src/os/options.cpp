@@ -15,7 +15,7 @@ struct OptionEntry {
 
 // One row per Option, in the enum's order.
 OptionEntry g_options[] = {
-    {"FASTPOOL_PURGE_DELAY_MS", 100, false},
+    {"FASTPOOL_PURGE_DELAY_MS", 1000, false},
     {"FASTPOOL_VERBOSE", 0, false},
     {"FASTPOOL_SECURE", 0, false},
     {"FASTPOOL_SEGMENT_CACHE", 8, false},

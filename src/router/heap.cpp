@@ -122,10 +122,14 @@ void unlink_segment(Heap* h, Segment* s) noexcept {
 }
 
 // A span of `count` slices from the heap's segments, or a new segment.
+// Slices freed but not yet purged come first: they are resident already, and touching
+// fresh slices instead would grow the RSS while those sit idle.
 Page* take_span(Heap* h, int count, PageKind kind) noexcept {
-  for (Segment* s = h->segments; s != nullptr; s = s->next) {
-    int i = segment::find_free_run(s, count);
-    if (i >= 0) return segment::take_span(s, i, count, kind);
+  for (bool dirty_only : {true, false}) {
+    for (Segment* s = h->segments; s != nullptr; s = s->next) {
+      int i = segment::find_free_run(s, count, dirty_only);
+      if (i >= 0) return segment::take_span(s, i, count, kind);
+    }
   }
   Segment* s = segment::acquire(h);
   if (s == nullptr) return nullptr;

@@ -148,8 +148,8 @@ bool all_free(const Segment* s) noexcept {
   return s->free_slices == (kAllSlices & ~kHeaderSlice);
 }
 
-int find_free_run(const Segment* s, int count) noexcept {
-  std::uint64_t f = s->free_slices;
+int find_free_run(const Segment* s, int count, bool dirty_only) noexcept {
+  std::uint64_t f = dirty_only ? s->dirty_slices : s->free_slices;  // dirty ⊆ free
   if (count == 1) return f == 0 ? -1 : __builtin_ctzll(f);
   // Runs of `count` ones: AND the map with itself shifted 1..count-1 times.
   std::uint64_t runs = f;

@@ -129,8 +129,9 @@ Segment* acquire(Heap* heap) noexcept;
 // Gives a wholly free normal segment back (to the cache or the OS).
 void release(Segment* s) noexcept;
 
-// Finds `count` contiguous free slices; returns the first index or -1.
-int find_free_run(const Segment* s, int count) noexcept;
+// Finds `count` contiguous free slices (only among the dirty ones, still resident, with
+// `dirty_only`); returns the first index or -1.
+int find_free_run(const Segment* s, int count, bool dirty_only = false) noexcept;
 // Marks [first, first+count) as one page of `kind`; returns its record.
 Page* take_span(Segment* s, int first, int count, PageKind kind) noexcept;
 // Extends the span of `pg` to `count` slices if the slices after it are free.
