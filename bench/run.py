@@ -113,6 +113,28 @@ def failure_section(failures):
     return "\n".join(lines)
 
 
+README_BEGIN = "<!-- bench:latest:begin (written by scripts/bench.sh) -->"
+README_END = "<!-- bench:latest:end -->"
+
+
+def update_readme(text):
+    """Puts a full run's tables between the README's markers, so its numbers are never typed."""
+    path = os.path.join(ROOT, "README.md")
+    try:
+        with open(path) as f:
+            readme = f.read()
+    except OSError:
+        return
+    begin, end = readme.find(README_BEGIN), readme.find(README_END)
+    if begin < 0 or end < begin:
+        return
+    body = text.replace("\n### ", "\n#### ")  # one level below the README's section
+    readme = readme[:begin + len(README_BEGIN)] + "\n" + body + readme[end:]
+    with open(path, "w") as f:
+        f.write(readme)
+    progress(f"bench: updated the results in {path}")
+
+
 def main():
     args = parse_args()
     rounds = args.rounds or (1 if args.quick else 5)
@@ -180,6 +202,8 @@ def main():
                    "failures": [{"workload": n, "allocator": a.name, "failure": r.failure(),
                                  "command": c} for n, a, r, c in failures]},
                   f, indent=1, sort_keys=True)
+    if not args.quick and not args.only and not args.no_micro and rounds >= 3:
+        update_readme(text)
     drew = chart.draw(stem + ".png", f"fastpool benchmarks, {info['date']} ({kind})", allocs,
                       macro_sum, [w.name for w in selected])
     progress(f"bench: wrote {stem}.md, {stem}.json" + (f", {stem}.png" if drew else
