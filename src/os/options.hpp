@@ -9,7 +9,6 @@ namespace fastpool {
 enum class Option : int {
   purge_delay_ms,  // FASTPOOL_PURGE_DELAY_MS: how long freed memory waits before purge
   verbose,         // FASTPOOL_VERBOSE: print statistics at exit
-  secure,          // FASTPOOL_SECURE: check every free for foreign pointers / double frees
   segment_cache,   // FASTPOOL_SEGMENT_CACHE: empty segments kept mapped for reuse
   count_
 };
