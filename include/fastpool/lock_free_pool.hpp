@@ -8,18 +8,23 @@
 // front: the object then starts at its slot, and only the (slower) list paths convert
 // between a slot and its link.
 //
-// Invariants: slots [0, bump_) have been handed out at least once; every free slot is
-// on free_ exactly once or parked in exactly one cell's `cached`; the cells' `listed`
-// sum to the length of free_; so in_use = bump_ - sum(listed) - cached slots.
+// Per-thread magazines (detail::thread_cell; the shared cell has none): each thread's
+// cell holds up to kMagazine free slots in `entries[0, top)`, newest on top. A release
+// stores into entries[top] (a plain store: see the invariants), an allocation takes
+// entries[top-1] back with one exchange on that thread's own lines, so neither touches
+// the shared list. Only a full magazine (release) or an empty one (allocation) goes to
+// the list, kBatch slots at a time: one push_chain or one pop_chain, so the contended
+// head is touched once per kBatch operations. Entries are atomics so that a thread
+// finding the list empty and no slot never used can take any other thread's (or an
+// exited thread's) parked slots with an exchange each: the pool is exhausted only when
+// all `capacity` slots are out. A lock would not do this with less: ThreadSafePool takes
+// its lock for every operation its one-slot cache does not serve.
 //
-// Per-thread cells (detail::thread_cell, a cache line each, written by their thread):
-// the counters, and a one-slot cache of the slot the thread released last. A release
-// parks the slot there when the cache is empty (a plain store), and the next allocation
-// on that thread takes it back with one exchange on that thread's own line, so an
-// allocate+release pair costs one uncontended atomic RMW instead of two CASes on the
-// shared head, and no counter update (in_use is derived when asked). A thread that finds the list
-// empty and no slot never used takes the other threads' cached slots (an exchange each), so every
-// free slot stays reachable: the pool is exhausted only when all `capacity` slots are out.
+// Invariants: slots [0, bump_) have been handed out at least once; every free slot is on
+// free_ exactly once or in exactly one cell entry; entries at or above a cell's `top` are
+// null (only the cell's thread fills entries, at `top`; other threads only empty them);
+// the cells' `listed` sum to the length of free_; so
+// in_use = bump_ - sum(listed) - non-null entries.
 #pragma once
 
 #include <algorithm>
@@ -84,9 +89,11 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   std::size_t in_use() const noexcept {
     // `listed` counts in wrap-around arithmetic (a thread may pop more than it pushed).
     std::size_t free = 0;
-    for (const Cell& c : cells_)
+    for (const Cell& c : cells_) {
       free += c.listed.load(std::memory_order_relaxed) +
               (c.cached.load(std::memory_order_relaxed) != nullptr);
+      for (const auto& e : c.entries) free += e.load(std::memory_order_relaxed) != nullptr;
+    }
     auto out = static_cast<std::ptrdiff_t>(bump_.load(std::memory_order_relaxed) - free);
     return out < 0 ? 0 : std::min(static_cast<std::size_t>(out), capacity_);
   }
@@ -113,13 +120,22 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   friend Front;
   using Destroyed = detail::PoolMessage<"LockFreePool", T, "destroyed while objects are in use">;
 
-  // One thread's counters and cached slot; written by that thread only (but the shared
-  // cell's counters, and thieves who exchange `cached` to null).
+  // A magazine of kMagazine slots (two cache lines); a full one sends its upper half to
+  // the list, an empty one takes kBatch from it, so a thread alternating around either
+  // boundary does not go to the list on every operation.
+  static constexpr unsigned kMagazine = 16;
+  static constexpr unsigned kBatch = kMagazine / 2;
+
+  // One thread's cache and counters. Only the cell's thread writes `top`, the counters
+  // (but the shared cell's counters) and non-null `cached` and entries; other threads
+  // only exchange those to null.
   struct alignas(64) Cell {
-    std::atomic<void*> cached{nullptr};  // free, not on free_; never used for kSharedCell
+    std::atomic<void*> cached{nullptr};  // free, not on free_; null for kSharedCell
+    std::atomic<unsigned> top{0};        // entries[top, kMagazine) are null; 0 for kSharedCell
     std::atomic<std::size_t> listed{0};  // pushes onto free_ minus pops, by this cell
     std::atomic<std::size_t> allocations{0};
     std::atomic<std::size_t> failures{0};
+    alignas(64) std::atomic<void*> entries[kMagazine] = {};  // free slots, not on free_
   };
   static constexpr std::size_t kMinusOne = ~std::size_t{0};
   // [T | padding | link word], the slot aligned as asked.
@@ -132,9 +148,13 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     return l;
   }
   // The free list links slots through their link words.
+  engine::FreeBlock* link_of(void* slot) const noexcept {
+    return reinterpret_cast<engine::FreeBlock*>(static_cast<char*>(slot) + link_offset_);
+  }
+  void* slot_of(void* link) const noexcept { return static_cast<char*>(link) - link_offset_; }
   void* pop_listed() noexcept {
     void* link = free_.pop();
-    return link == nullptr ? nullptr : static_cast<char*>(link) - link_offset_;
+    return link == nullptr ? nullptr : slot_of(link);
   }
   void* slot_at(std::size_t i) const noexcept { return start_ + i * layout_.slot_size; }
   std::size_t index_of(const void* slot) const noexcept {
@@ -149,13 +169,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     // cell may have passed from an exited thread).
     if (c.cached.load(std::memory_order_relaxed) != nullptr)
       slot = c.cached.exchange(nullptr, std::memory_order_acquire);
-    if (FP_UNLIKELY(slot == nullptr)) {
-      slot = pop_listed();
-      if (FP_LIKELY(slot != nullptr))
-        detail::cell_add(c.listed, cell, kMinusOne);
-      else
-        slot = take_fresh(cell);
-    }
+    if (FP_UNLIKELY(slot == nullptr)) slot = take_from_magazine(cell);
     if (FP_UNLIKELY(slot == nullptr)) {
       if constexpr (kStatisticsEnabled) detail::cell_add(c.failures, cell, 1);
       return nullptr;
@@ -168,15 +182,42 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
                       slot);
     return slot;
   }
-  // A never-used slot from the bump index; else a slot cached by another thread; else
-  // one last look at the free list.
+  // The cache slot was empty: the magazine's top entry (lower ones where other threads
+  // emptied the upper ones), else kBatch slots from the list in one pop_chain (one
+  // returned, the others parked), else a slot never used, else another thread's.
+  FP_SLOW_PATH void* take_from_magazine(unsigned cell) noexcept {
+    Cell& c = cells_[cell];
+    for (unsigned top = c.top.load(std::memory_order_relaxed); top != 0;) {
+      void* slot = c.entries[--top].exchange(nullptr, std::memory_order_acquire);
+      c.top.store(top, std::memory_order_relaxed);
+      if (slot != nullptr) return slot;
+    }
+    std::size_t n = 0;
+    engine::FreeBlock* link = free_.pop_chain(cell == detail::kSharedCell ? 1 : kBatch, n);
+    if (link == nullptr) return take_fresh(cell);
+    detail::cell_add(c.listed, cell, 0 - n);
+    void* slot = slot_of(link);
+    // top is 0 here, so entries[0, n-1) are null; release publishes each slot's state.
+    for (unsigned i = 0; i + 1 < n; ++i) {
+      link = __atomic_load_n(&link->next, __ATOMIC_RELAXED);
+      c.entries[i].store(slot_of(link), std::memory_order_release);
+    }
+    if (n > 1) c.top.store(static_cast<unsigned>(n - 1), std::memory_order_relaxed);
+    return slot;
+  }
+  // A never-used slot from the bump index; else a slot parked in another thread's
+  // magazine; else one last look at the free list.
   FP_SLOW_PATH void* take_fresh(unsigned cell) noexcept {
     std::size_t i = bump_.load(std::memory_order_relaxed);
     while (i < capacity_)
       if (bump_.compare_exchange_weak(i, i + 1, std::memory_order_relaxed)) return slot_at(i);
-    for (Cell& c : cells_)
+    for (Cell& c : cells_) {
       if (c.cached.load(std::memory_order_relaxed) != nullptr)
         if (void* slot = c.cached.exchange(nullptr, std::memory_order_acquire)) return slot;
+      for (auto& e : c.entries)
+        if (e.load(std::memory_order_relaxed) != nullptr)
+          if (void* slot = e.exchange(nullptr, std::memory_order_acquire)) return slot;
+    }
     void* slot = pop_listed();
     if (slot != nullptr) detail::cell_add(cells_[cell].listed, cell, kMinusOne);
     return slot;
@@ -190,11 +231,43 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
         c.cached.load(std::memory_order_relaxed) == nullptr)
       c.cached.store(slot, std::memory_order_release);
     else
-      push_listed(slot, cell);
+      park(slot, cell);
+  }
+  // The cache slot is taken: the slot goes on the magazine (entries[top] is null and only
+  // this thread fills it, so a plain store); a full magazine first sends its upper kBatch
+  // entries to the list as one chain, one push_chain. The shared cell has no magazine.
+  FP_SLOW_PATH void park(void* slot, unsigned cell) noexcept {
+    if (cell == detail::kSharedCell) return push_listed(slot, cell);
+    Cell& c = cells_[cell];
+    unsigned top = c.top.load(std::memory_order_relaxed);
+    if (top == kMagazine) top = flush_batch(c, cell);
+    c.entries[top].store(slot, std::memory_order_release);
+    c.top.store(top + 1, std::memory_order_relaxed);
+  }
+  // Returns: the new top, kMagazine - kBatch.
+  unsigned flush_batch(Cell& c, unsigned cell) noexcept {
+    engine::FreeBlock* first = nullptr;
+    engine::FreeBlock* last = nullptr;
+    std::size_t n = 0;
+    for (unsigned i = kMagazine - kBatch; i < kMagazine; ++i)
+      if (void* parked = c.entries[i].exchange(nullptr, std::memory_order_acquire)) {
+        engine::FreeBlock* link = link_of(parked);
+        // Atomic: a racing pop may still read this link from the slot's earlier time on
+        // the list (it then fails its CAS).
+        __atomic_store_n(&link->next, first, __ATOMIC_RELAXED);
+        if (last == nullptr) last = link;
+        first = link;
+        ++n;
+      }
+    if (n != 0) {  // else other threads emptied them meanwhile
+      detail::cell_add(c.listed, cell, n);
+      free_.push_chain(first, last);
+    }
+    return kMagazine - kBatch;
   }
   void push_listed(void* slot, unsigned cell) noexcept {
     detail::cell_add(cells_[cell].listed, cell, 1);
-    free_.push(static_cast<char*>(slot) + link_offset_);
+    free_.push(link_of(slot));
   }
   void undo_take(void* slot) noexcept {
     if constexpr (detail::kChecked) live_.unmark(index_of(slot));

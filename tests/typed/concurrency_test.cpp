@@ -147,3 +147,45 @@ TEST_CASE("concurrency: hammer, lock-free pool hand-off between threads") {
   CHECK(produced.load() == consumed.load());
   CHECK(pool.in_use() == 0);
 }
+
+TEST_CASE_TEMPLATE("concurrency: slots parked by an idle or exited thread stay reachable", Pool,
+                   ThreadSafePool<Slot>, LockFreePool<Slot>) {
+  // A thread's releases land in its cache (LockFreePool: a magazine of several slots);
+  // another thread must still get all `capacity` slots, while that thread sleeps and
+  // after it has exited.
+  Pool pool(64);
+  auto fill_and_empty = [&](std::size_t n) {
+    std::vector<OwnedHandle<Slot>> held;
+    for (std::size_t i = 0; i < n; ++i) held.push_back(pool.allocate());
+    for (std::size_t i = 0; i < n; i += 2) held[i].reset();  // out of order, then the rest
+    held.clear();
+  };
+  auto take_all_here = [&] {
+    std::set<Slot*> distinct;
+    std::vector<OwnedHandle<Slot>> all;
+    while (OwnedHandle<Slot> h = pool.try_allocate()) {
+      distinct.insert(h.get());
+      all.push_back(std::move(h));
+    }
+    CHECK(all.size() == pool.capacity());
+    CHECK(distinct.size() == pool.capacity());
+    CHECK(pool.in_use() == pool.capacity());
+    CHECK(pool.available() == 0);
+  };
+  std::atomic<int> step{0};
+  std::thread idle([&] {
+    fill_and_empty(40);
+    step = 1;
+    while (step.load() != 2) std::this_thread::yield();
+  });
+  while (step.load() != 1) std::this_thread::yield();
+  CHECK(pool.in_use() == 0);
+  CHECK(pool.available() == pool.capacity());
+  take_all_here();  // the idle thread's parked slots included
+  step = 2;
+  idle.join();
+  CHECK(pool.in_use() == 0);
+  for (int t = 0; t < 3; ++t) std::thread([&] { fill_and_empty(64); }).join();
+  CHECK(pool.in_use() == 0);
+  take_all_here();  // slots parked by exited threads included
+}

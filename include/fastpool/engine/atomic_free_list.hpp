@@ -7,9 +7,14 @@
 //    and pushed back between our load and our CAS is told apart.
 //    REQUIRES: blocks stay mapped while the list lives (pool storage, never unmapped),
 //    since a racing pop may read `next` of a block another thread just took.
+//  - pop_chain(max): up to `max` blocks with that one tagged CAS, for per-thread caches
+//    that refill in batches (the contended head is touched once per batch). Same
+//    REQUIRES as pop().
 #pragma once
 
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 
 #include "fastpool/engine/free_list.hpp"
 
@@ -50,6 +55,34 @@ class AtomicFreeList {
       if (head_.compare_exchange_weak(old, pack(next, tag(old) + 1), std::memory_order_acquire,
                                       std::memory_order_acquire))
         return b;
+    }
+  }
+
+  // Returns: the first of `count` (<= max) blocks taken with one CAS, linked through
+  // `next` (the last one's `next` is stale: use `count`), or null (count 0) when empty.
+  // The walk is consistent because every push and pop bumps the tag: an unchanged head
+  // at the CAS means no block on the walked prefix was taken or pushed meanwhile.
+  // REQUIRES: max >= 1.
+  FreeBlock* pop_chain(std::size_t max, std::size_t& count) noexcept {
+    std::uint64_t old = head_.load(std::memory_order_acquire);
+    for (;;) {
+      FreeBlock* first = pointer(old);
+      if (first == nullptr) {
+        count = 0;
+        return nullptr;
+      }
+      FreeBlock* last = first;
+      std::size_t n = 1;
+      FreeBlock* rest = __atomic_load_n(&last->next, __ATOMIC_RELAXED);
+      for (; n < max && rest != nullptr; ++n) {
+        last = rest;
+        rest = __atomic_load_n(&last->next, __ATOMIC_RELAXED);
+      }
+      if (head_.compare_exchange_weak(old, pack(rest, tag(old) + 1), std::memory_order_acquire,
+                                      std::memory_order_acquire)) {
+        count = n;
+        return first;
+      }
     }
   }
 
