@@ -45,7 +45,8 @@ for k in fixed thread-local fixed-freelist thread-safe lock-free; do
   echo "$line"
 done
 
-echo "== Google Benchmark (median of 3, real time, ns per iteration: one pair, or 8 or 32 pairs for bursts)"
+echo "== Google Benchmark (median of 5, repetitions interleaved at random, real time; ns per iteration:"
+echo "   one pair, or 8, 32 or 64 pairs for bursts; with threads, wall time / all threads' iterations)"
 declare -A preload=(
   [glibc]=""
   [jemalloc]="$(ls /usr/lib/*/libjemalloc.so.2 2>/dev/null | head -1)"
@@ -58,7 +59,8 @@ for m in glibc jemalloc mimalloc tcmalloc; do
   filter='BM_NewDelete$|BM_Burst32_NewDelete'
   [ "$m" = glibc ] && filter='.'
   LD_PRELOAD="${preload[$m]}" "$build/bench_typed_pools" --benchmark_filter="$filter" \
-    --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+    --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
+    --benchmark_report_aggregates_only=true \
     --benchmark_format=csv 2>/dev/null | grep '_median' | sed "s/^/$m,/" >"$out/$m.csv"
 done
 python3 - "$out" <<'PY'
@@ -70,15 +72,21 @@ for f in glob.glob(os.path.join(sys.argv[1], "*.csv")):
         rows[(malloc, name)] = t
 best = min((t, m) for (m, n), t in rows.items() if n == "BM_NewDelete")
 for (m, n), t in sorted(rows.items()):
-    print(f"{m:9} {n:40} {t:8.2f} ns")
+    print(f"{m:9} {n:46} {t:8.2f} ns")
 print(f"best new/delete: {best[1]} {best[0]:.2f} ns")
 def get(n): return rows.get(("glibc", n))
 for n in ["BM_FixedPool", "BM_ThreadLocalPool", "BM_FixedPool_Raw"]:
     if get(n): print(f"{n}: {best[0] / get(n):.2f}x faster than the best new/delete (target >= 3x)")
 ts, fx = get("BM_ThreadSafePool/real_time/threads:1"), get("BM_FixedPool")
 if ts and fx: print(f"ThreadSafePool uncontended / FixedPool: {ts / fx:.2f} (target <= 2)")
-lf2, ts2 = get("BM_LockFreePool/real_time/threads:2"), get("BM_ThreadSafePool/real_time/threads:2")
-if lf2 and ts2: print(f"2 threads, pairs: LockFreePool {lf2:.2f} ns vs ThreadSafePool {ts2:.2f} ns (target: LockFree faster)")
-lfb, tsb = get("BM_Burst8_LockFreePool/real_time/threads:2"), get("BM_Burst8_ThreadSafePool/real_time/threads:2")
-if lfb and tsb: print(f"2 threads, bursts of 8 (shared structure): LockFreePool {lfb:.2f} ns vs ThreadSafePool {tsb:.2f} ns per 8 pairs")
+# LockFreePool vs ThreadSafePool, same pattern and thread count, same run: ts/lf > 1
+# means LockFreePool is faster.
+print("LockFreePool vs ThreadSafePool (same run; ratio > 1: LockFreePool faster; target: faster at 2 threads)")
+for label, pattern in [("pairs", "BM_{}"), ("burst 8", "BM_Burst8_{}"), ("burst 64", "BM_Burst64_{}")]:
+    for threads in [1, 2, 8]:
+        suffix = f"/real_time/threads:{threads}"
+        lf, ts = get(pattern.format("LockFreePool") + suffix), get(pattern.format("ThreadSafePool") + suffix)
+        if lf and ts:
+            print(f"  {label:9} {threads} thread{'s' if threads > 1 else ' '}: LockFreePool {lf:8.2f} ns"
+                  f"  ThreadSafePool {ts:8.2f} ns  ratio {ts / lf:5.2f}")
 PY

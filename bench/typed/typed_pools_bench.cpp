@@ -79,23 +79,32 @@ fastpool::LockFreePool<Obj64>& lock_free_pool() {
   return pool;
 }
 
+// Thread counts for the shared pools: 1 is uncontended, 2 contends on a 2-core machine,
+// 8 is oversubscribed (a lock holder may be preempted; a lock-free list never waits).
+void shared_threads(benchmark::internal::Benchmark* b) {
+  b->Threads(1)->Threads(2)->Threads(8)->UseRealTime();
+}
+
+// Pairs: allocate and release one object; served by the per-thread caches of both pools
+// (one uncontended exchange per pair), so the two are expected to tie.
 void BM_ThreadSafePool(benchmark::State& state) {
   handle_pairs(state, thread_safe_pool());
 }
-BENCHMARK(BM_ThreadSafePool)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_ThreadSafePool)->Apply(shared_threads);
 
 void BM_LockFreePool(benchmark::State& state) {
   handle_pairs(state, lock_free_pool());
 }
-BENCHMARK(BM_LockFreePool)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_LockFreePool)->Apply(shared_threads);
 
-// Contended: each iteration takes 8 objects and returns them, so 7 of 8 operations
-// miss the per-thread cache and go to the shared structure (the lock, or the lock-free
-// list). With 2 threads this is where a lock and a lock-free list differ; the pair
-// benchmarks above are served by the per-thread caches.
-template <class Pool>
-void shared_burst8(benchmark::State& state, Pool& pool) {
-  typename Pool::handle held[8];
+// Bursts: each iteration takes N objects and returns them. ThreadSafePool's one-slot
+// cache serves 1 of N allocations, so N-1 take its lock, and so do N-1 releases.
+// LockFreePool's cache slot and magazine (12 slots in all) serve Burst8 entirely;
+// Burst64 overflows them, so 52 of 64 releases and allocations go to the shared list, in
+// chains of 6 (one CAS per chain).
+template <class Pool, std::size_t N>
+void shared_burst(benchmark::State& state, Pool& pool) {
+  typename Pool::handle held[N];
   std::uint64_t i = 0;
   for (auto _ : state) {
     for (auto& h : held) {
@@ -104,18 +113,28 @@ void shared_burst8(benchmark::State& state, Pool& pool) {
     }
     for (auto& h : held) h.reset();
   }
-  state.SetItemsProcessed(state.iterations() * 8);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(N));
 }
 void BM_Burst8_ThreadSafePool(benchmark::State& state) {
   static fastpool::ThreadSafePool<Obj64> pool(4096);
-  shared_burst8(state, pool);
+  shared_burst<decltype(pool), 8>(state, pool);
 }
-BENCHMARK(BM_Burst8_ThreadSafePool)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Burst8_ThreadSafePool)->Apply(shared_threads);
 void BM_Burst8_LockFreePool(benchmark::State& state) {
   static fastpool::LockFreePool<Obj64> pool(4096);
-  shared_burst8(state, pool);
+  shared_burst<decltype(pool), 8>(state, pool);
 }
-BENCHMARK(BM_Burst8_LockFreePool)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_Burst8_LockFreePool)->Apply(shared_threads);
+void BM_Burst64_ThreadSafePool(benchmark::State& state) {
+  static fastpool::ThreadSafePool<Obj64> pool(4096);
+  shared_burst<decltype(pool), 64>(state, pool);
+}
+BENCHMARK(BM_Burst64_ThreadSafePool)->Apply(shared_threads);
+void BM_Burst64_LockFreePool(benchmark::State& state) {
+  static fastpool::LockFreePool<Obj64> pool(4096);
+  shared_burst<decltype(pool), 64>(state, pool);
+}
+BENCHMARK(BM_Burst64_LockFreePool)->Apply(shared_threads);
 
 // Several objects out at once, released in another order than taken.
 template <class Pool>

@@ -120,23 +120,26 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   friend Front;
   using Destroyed = detail::PoolMessage<"LockFreePool", T, "destroyed while objects are in use">;
 
-  // A magazine of kMagazine slots (two cache lines); a full one sends its upper half to
-  // the list, an empty one takes kBatch from it, so a thread alternating around either
-  // boundary does not go to the list on every operation.
-  static constexpr unsigned kMagazine = 16;
-  static constexpr unsigned kBatch = kMagazine / 2;
+  // The magazine fills the rest of a two-line cell (11 slots; with the cache slot a
+  // thread holds 12 before touching the list). A full one sends its upper half to the
+  // list, an empty one takes kBatch from it, so a thread alternating around either
+  // boundary does not go to the list on every operation. Two lines exactly, so that a
+  // cell is found with one shift.
+  static constexpr unsigned kMagazine = 11;
+  static constexpr unsigned kBatch = kMagazine / 2 + 1;
 
   // One thread's cache and counters. Only the cell's thread writes `top`, the counters
   // (but the shared cell's counters) and non-null `cached` and entries; other threads
   // only exchange those to null.
-  struct alignas(64) Cell {
+  struct alignas(128) Cell {
     std::atomic<void*> cached{nullptr};  // free, not on free_; null for kSharedCell
     std::atomic<unsigned> top{0};        // entries[top, kMagazine) are null; 0 for kSharedCell
     std::atomic<std::size_t> listed{0};  // pushes onto free_ minus pops, by this cell
     std::atomic<std::size_t> allocations{0};
     std::atomic<std::size_t> failures{0};
-    alignas(64) std::atomic<void*> entries[kMagazine] = {};  // free slots, not on free_
+    std::atomic<void*> entries[kMagazine] = {};  // free slots, not on free_
   };
+  static_assert(sizeof(Cell) == 128);
   static constexpr std::size_t kMinusOne = ~std::size_t{0};
   // [T | padding | link word], the slot aligned as asked.
   static detail::SlotLayout link_behind_layout(std::size_t alignment) noexcept {
@@ -169,7 +172,15 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     // cell may have passed from an exited thread).
     if (c.cached.load(std::memory_order_relaxed) != nullptr)
       slot = c.cached.exchange(nullptr, std::memory_order_acquire);
-    if (FP_UNLIKELY(slot == nullptr)) slot = take_from_magazine(cell);
+    if (FP_UNLIKELY(slot == nullptr)) {
+      // Else the magazine's top entry: an exchange, again on this thread's own line.
+      unsigned top = c.top.load(std::memory_order_relaxed);
+      if (FP_LIKELY(top != 0)) {
+        slot = c.entries[--top].exchange(nullptr, std::memory_order_acquire);
+        c.top.store(top, std::memory_order_relaxed);
+      }
+      if (FP_UNLIKELY(slot == nullptr)) slot = refill(cell);
+    }
     if (FP_UNLIKELY(slot == nullptr)) {
       if constexpr (kStatisticsEnabled) detail::cell_add(c.failures, cell, 1);
       return nullptr;
@@ -182,10 +193,10 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
                       slot);
     return slot;
   }
-  // The cache slot was empty: the magazine's top entry (lower ones where other threads
-  // emptied the upper ones), else kBatch slots from the list in one pop_chain (one
-  // returned, the others parked), else a slot never used, else another thread's.
-  FP_SLOW_PATH void* take_from_magazine(unsigned cell) noexcept {
+  // The cache slot and the magazine's top entry were empty: a lower entry (where other
+  // threads emptied the upper ones), else kBatch slots from the list in one pop_chain
+  // (one returned, the others parked), else a slot never used, else another thread's.
+  FP_SLOW_PATH void* refill(unsigned cell) noexcept {
     Cell& c = cells_[cell];
     for (unsigned top = c.top.load(std::memory_order_relaxed); top != 0;) {
       void* slot = c.entries[--top].exchange(nullptr, std::memory_order_acquire);
@@ -225,22 +236,29 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   FP_FAST_PATH void give_slot(void* slot) noexcept {
     unsigned cell = detail::thread_cell();
     Cell& c = cells_[cell];
-    // Only this thread stores into its cache (thieves only empty it), so an empty cache
-    // seen here stays empty until the store. release: publishes the slot's state.
-    if (FP_LIKELY(cell != detail::kSharedCell) &&
-        c.cached.load(std::memory_order_relaxed) == nullptr)
-      c.cached.store(slot, std::memory_order_release);
-    else
-      park(slot, cell);
+    // Only this thread stores into its cache and entries (thieves only empty them), so
+    // an empty cache, or entries[top], seen here stays empty until the store. release:
+    // publishes the slot's state to whoever takes it.
+    if (FP_LIKELY(cell != detail::kSharedCell)) {
+      if (FP_LIKELY(c.cached.load(std::memory_order_relaxed) == nullptr)) {
+        c.cached.store(slot, std::memory_order_release);
+        return;
+      }
+      unsigned top = c.top.load(std::memory_order_relaxed);
+      if (FP_LIKELY(top < kMagazine)) {
+        c.entries[top].store(slot, std::memory_order_release);
+        c.top.store(top + 1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    park(slot, cell);
   }
-  // The cache slot is taken: the slot goes on the magazine (entries[top] is null and only
-  // this thread fills it, so a plain store); a full magazine first sends its upper kBatch
-  // entries to the list as one chain, one push_chain. The shared cell has no magazine.
+  // The magazine is full, or this is the shared cell (no magazine): a full magazine sends
+  // its upper kBatch entries to the list as one chain, one push_chain, then takes `slot`.
   FP_SLOW_PATH void park(void* slot, unsigned cell) noexcept {
     if (cell == detail::kSharedCell) return push_listed(slot, cell);
     Cell& c = cells_[cell];
-    unsigned top = c.top.load(std::memory_order_relaxed);
-    if (top == kMagazine) top = flush_batch(c, cell);
+    unsigned top = flush_batch(c, cell);
     c.entries[top].store(slot, std::memory_order_release);
     c.top.store(top + 1, std::memory_order_relaxed);
   }
