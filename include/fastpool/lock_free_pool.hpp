@@ -8,23 +8,26 @@
 // front: the object then starts at its slot, and only the (slower) list paths convert
 // between a slot and its link.
 //
-// Per-thread magazines (detail::thread_cell; the shared cell has none): each thread's
-// cell holds up to kMagazine free slots in `entries[0, top)`, newest on top. A release
-// stores into entries[top] (a plain store: see the invariants), an allocation takes
-// entries[top-1] back with one exchange on that thread's own lines, so neither touches
-// the shared list. Only a full magazine (release) or an empty one (allocation) goes to
-// the list, kBatch slots at a time: one push_chain or one pop_chain, so the contended
-// head is touched once per kBatch operations. Entries are atomics so that a thread
-// finding the list empty and no slot never used can take any other thread's (or an
-// exited thread's) parked slots with an exchange each: the pool is exhausted only when
-// all `capacity` slots are out. A lock would not do this with less: ThreadSafePool takes
-// its lock for every operation its one-slot cache does not serve.
+// Per-thread caches (detail::thread_cell; the shared cell has none), in two tiers on the
+// thread's own cell, so that neither touches the shared list:
+//  - `cached`, the slot the thread released last, exactly as in ThreadSafePool: a release
+//    stores it (plain store), the next allocation takes it back with one exchange, so an
+//    allocate+release pair costs one uncontended RMW;
+//  - a magazine of kMagazine slots, `entries[0, top)`, newest on top, used when `cached`
+//    is taken (release) or empty (allocation), with the same plain store / exchange.
+// Only a full magazine (release) or an empty one (allocation) goes to the list, kBatch
+// slots at a time: one push_chain or one pop_chain, so the contended head is touched once
+// per kBatch operations, where ThreadSafePool takes its lock for every operation its
+// one-slot cache does not serve. Cache and entries are atomics so that a thread finding
+// the list empty and no slot never used can take any other thread's (or an exited
+// thread's) parked slots with an exchange each: the pool is exhausted only when all
+// `capacity` slots are out.
 //
 // Invariants: slots [0, bump_) have been handed out at least once; every free slot is on
-// free_ exactly once or in exactly one cell entry; entries at or above a cell's `top` are
-// null (only the cell's thread fills entries, at `top`; other threads only empty them);
-// the cells' `listed` sum to the length of free_; so
-// in_use = bump_ - sum(listed) - non-null entries.
+// free_ exactly once, or in exactly one cell's `cached` or entry; entries at or above a
+// cell's `top` are null (only the cell's thread fills `cached` and entries, entries at
+// `top`; other threads only empty them); the cells' `listed` sum to the length of free_;
+// so in_use = bump_ - sum(listed) - non-null caches and entries.
 #pragma once
 
 #include <algorithm>
