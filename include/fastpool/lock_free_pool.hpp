@@ -210,14 +210,18 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     engine::FreeBlock* link = free_.pop_chain(cell == detail::kSharedCell ? 1 : kBatch, n);
     if (link == nullptr) return take_fresh(cell);
     detail::cell_add(c.listed, cell, 0 - n);
-    void* slot = slot_of(link);
-    // top is 0 here, so entries[0, n-1) are null; release publishes each slot's state.
-    for (unsigned i = 0; i + 1 < n; ++i) {
-      link = __atomic_load_n(&link->next, __ATOMIC_RELAXED);
-      c.entries[i].store(slot_of(link), std::memory_order_release);
+    // Read the whole chain before parking any of it: a parked slot may at once be taken
+    // by another thread, handed out, released and relinked, so its `next` is only ours
+    // to read until it is parked.
+    void* chain[kBatch];
+    for (std::size_t i = 0; i < n; ++i) {
+      chain[i] = slot_of(link);
+      link = __atomic_load_n(&link->next, __ATOMIC_RELAXED);  // stale after the last
     }
+    // top is 0 here, so entries[0, n-1) are null; release publishes each slot's state.
+    for (std::size_t i = 1; i < n; ++i) c.entries[i - 1].store(chain[i], std::memory_order_release);
     if (n > 1) c.top.store(static_cast<unsigned>(n - 1), std::memory_order_relaxed);
-    return slot;
+    return chain[0];
   }
   // A never-used slot from the bump index; else a slot parked in another thread's
   // magazine; else one last look at the free list.
