@@ -52,7 +52,7 @@ bool is_block_start(Page* pg, const void* p) noexcept {
       return p == huge_block_start(segment_of(p));
     default: {
       std::uint64_t index = (off * pg->block_magic) >> 40;
-      return off < pg->slice_count * kSliceSize && index * class_size(pg->size_class) == off;
+      return off < pg->slice_count * kSliceSize && index * kClassSize[pg->size_class] == off;
     }
   }
 }
@@ -126,8 +126,7 @@ void* aligned_alloc_checked(std::size_t alignment, std::size_t size) noexcept {
   if (alignment <= 16) return malloc_fast(n);
   if (n <= kMaxSmall) {
     int c = size_class(n);
-    if (n <= kDirectMax && class_size(c) % alignment == 0) return malloc_fast(n);
-    while (class_size(c) % alignment != 0) ++c;  // a power-of-two class always ends it
+    while (kClassSize[c] % alignment != 0) ++c;  // a power-of-two class always ends it
     Heap* h = thread_heap();
     void* p = h != nullptr ? alloc_class(h, c) : nullptr;
     return p != nullptr ? p : out_of_memory();
@@ -236,7 +235,7 @@ FP_EXPORT void* fp_aligned_alloc(size_t alignment, size_t size) noexcept {
     errno = EINVAL;
     return nullptr;
   }
-  return aligned_alloc_checked(alignment, size);
+  return aligned_alloc_fast(alignment, size);
 }
 FP_EXPORT size_t fp_usable_size(const void* p) noexcept {
   return usable_size(p);

@@ -38,10 +38,21 @@ FP_FAST_PATH void* malloc_fast(std::size_t size) noexcept {
     Page* pg = tls_direct[direct_slot(size)];
     if (void* b = pg->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
   } else if (size <= kMaxSmall) {  // past the table: compute the class
-    Page* pg = tls_heap->current[size_class(size)];
+    Page* pg = tls_heap->current[medium_class(size)];
     if (void* b = pg->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
   }
   return malloc_slow(size);
+}
+
+// REQUIRES: alignment is a power of two. Sizes whose class is aligned enough already
+// (every block is aligned to the largest power of two dividing its class size) take
+// the malloc fast path.
+FP_FAST_PATH void* aligned_alloc_fast(std::size_t alignment, std::size_t size) noexcept {
+  std::size_t n = size > alignment ? size : alignment;
+  if (FP_LIKELY(n <= kDirectMax &&
+                (kClassSize[kDirectClass[direct_slot(n)]] & (alignment - 1)) == 0))
+    return malloc_fast(n);
+  return aligned_alloc_checked(alignment, size);
 }
 
 FP_SLOW_PATH void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept;

@@ -22,7 +22,7 @@ void* aligned_or_einval(std::size_t alignment, std::size_t size) noexcept {
     errno = EINVAL;
     return nullptr;
   }
-  return aligned_alloc_checked(alignment, size);
+  return aligned_alloc_fast(alignment, size);
 }
 
 void* page_aligned(std::size_t size) noexcept {
@@ -52,7 +52,7 @@ void* reallocarray_impl(void* p, std::size_t n, std::size_t size) noexcept {
 int posix_memalign_impl(void** out, std::size_t alignment, std::size_t size) noexcept {
   if (!valid_alignment(alignment) || alignment % sizeof(void*) != 0) return EINVAL;
   int saved = errno;
-  void* p = aligned_alloc_checked(alignment, size);
+  void* p = aligned_alloc_fast(alignment, size);
   if (p == nullptr) {
     errno = saved;
     return ENOMEM;

@@ -46,7 +46,7 @@ void* new_aligned_impl(std::size_t size, std::align_val_t al) {
     if constexpr (Policy == OnFailure::throw_bad_alloc) throw std::bad_alloc();
     return nullptr;
   }
-  void* p = fastpool::aligned_alloc_checked(alignment, size);
+  void* p = fastpool::aligned_alloc_fast(alignment, size);
   if (FP_LIKELY(p != nullptr)) return p;
   return new_failed<Policy>(size, alignment);
 }

@@ -30,14 +30,21 @@ constexpr std::size_t class_size(int c) noexcept {
   return p + (p / 8) * static_cast<std::size_t>(i % 8 + 1);
 }
 
+// class_size as a table, for run-time lookups.
+inline constexpr auto kClassSize = [] {
+  std::array<std::uint32_t, kClassCount> t{};
+  for (int c = 0; c < kClassCount; ++c) t[c] = static_cast<std::uint32_t>(class_size(c));
+  return t;
+}();
+
 // REQUIRES: size <= kMaxSmall.
 constexpr int size_class(std::size_t size) noexcept {
   if (size <= 8) return 0;
   if (size <= 128) return static_cast<int>((size + 15) / 16);
   int log = static_cast<int>(std::bit_width(size - 1)) - 1;  // p = 2^log < size <= 2p
   std::size_t p = std::size_t{1} << log;
-  std::size_t step = p / 8;
-  int k = static_cast<int>((size - p + step - 1) / step);  // 1..8
+  int step_log = log - 3;  // step = p / 8: a shift, never a division
+  int k = static_cast<int>((size - p + (std::size_t{1} << step_log) - 1) >> step_log);  // 1..8
   return 9 + (log - 7) * 8 + (k - 1);
 }
 
@@ -53,8 +60,23 @@ FP_FAST_PATH constexpr std::size_t direct_slot(std::size_t size) noexcept {
   return (size + 7) >> 3;
 }
 
+// The medium table: (size + 127) / 128 -> class, for kDirectMax < size <= kMaxSmall. Exact
+// because every class above 1 KiB is a multiple of 128.
+inline constexpr auto kMediumClass = [] {
+  std::array<std::uint8_t, kMaxSmall / 128 + 1> t{};
+  for (std::size_t i = kDirectMax / 128; i < t.size(); ++i)
+    t[i] = static_cast<std::uint8_t>(size_class(i * 128));
+  return t;
+}();
+
+// REQUIRES: kDirectMax < size <= kMaxSmall.
+FP_FAST_PATH constexpr int medium_class(std::size_t size) noexcept {
+  return kMediumClass[(size + 127) >> 7];
+}
+
 static_assert(class_size(kClassCount - 1) == kMaxSmall);
 static_assert(size_class(kMaxSmall) == kClassCount - 1);
 static_assert(size_class(129) == 9 && class_size(9) == 144);
+static_assert(medium_class(kDirectMax + 1) == size_class(kDirectMax + 1));
 
 }  // namespace fastpool
