@@ -42,18 +42,21 @@ char* huge_block_start(Segment* s) noexcept {
   return reinterpret_cast<char*>(s) + s->mapped_size - s->huge_usable;
 }
 
-// Reads only the record's second cache line, never the owner's hot one.
-bool is_block_start(Page* pg, const void* p) noexcept {
+// Both read only the record's second cache line, never the owner's hot one.
+FP_FAST_PATH bool is_small_block_start(Page* pg, const void* p) noexcept {
   auto off = static_cast<std::uint64_t>(static_cast<const char*>(p) - page_start(pg));
+  std::uint64_t index = (off * pg->block_magic) >> 40;
+  return off < pg->slice_count * kSliceSize && index * kClassSize[pg->size_class] == off;
+}
+
+bool is_block_start(Page* pg, const void* p) noexcept {
   switch (pg->kind) {
     case PageKind::large:
-      return off == pg->large_offset;
+      return static_cast<const char*>(p) == page_start(pg) + pg->large_offset;
     case PageKind::huge:
       return p == huge_block_start(segment_of(p));
-    default: {
-      std::uint64_t index = (off * pg->block_magic) >> 40;
-      return off < pg->slice_count * kSliceSize && index * kClassSize[pg->size_class] == off;
-    }
+    default:
+      return is_small_block_start(pg, p);
   }
 }
 
@@ -96,10 +99,17 @@ void free_slow(void* p) noexcept {
     heap::free_remote(owner, p);
 }
 
-// Another page of mine that is not full: a counted push. Anything else: free_slow.
+// Not my current page. Another page of mine that is not full: a counted push. A small
+// block of another heap: into this thread's remote batch, after the block-start check
+// (free_fast has already found the page, so the pointer is fastpool's). Anything else,
+// including every misuse: free_slow.
 void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
-  if (FP_LIKELY(owner == (reinterpret_cast<std::uintptr_t>(tls_heap) | kOwnerCounted)))
-    return pg->pool.deallocate(p);
+  auto self = reinterpret_cast<std::uintptr_t>(tls_heap);
+  if (FP_LIKELY(owner == (self | kOwnerCounted))) return pg->pool.deallocate(p);
+  auto heap = owner & ~kOwnerFlags;
+  if (FP_LIKELY(heap != 0 && heap != self && pg->kind == PageKind::small &&
+                is_small_block_start(pg, p)))
+    return heap::free_remote(reinterpret_cast<Heap*>(heap), p);
   free_slow(p);
 }
 

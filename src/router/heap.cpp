@@ -12,6 +12,8 @@ namespace fastpool {
 constinit Heap g_empty_heap{};
 __thread Heap* tls_heap __attribute__((tls_model("initial-exec"))) = &g_empty_heap;
 
+__thread RemoteBatch tls_remote __attribute__((tls_model("initial-exec"))) = {};
+
 namespace {
 constexpr DirectTable kEmptyDirect = [] {
   DirectTable t{};
@@ -34,16 +36,6 @@ char* g_meta_end = nullptr;
 
 pthread_key_t g_exit_key;
 
-// The calling thread's batch of remote frees: first..last, all of `to`'s blocks.
-struct RemoteBatch {
-  Heap* to;
-  engine::FreeBlock* first;
-  engine::FreeBlock* last;
-  std::uint32_t count;
-  bool exit_hook;  // this thread's exit flushes the batch (key set)
-};
-constexpr std::uint32_t kRemoteBatch = 32;
-__thread RemoteBatch tls_remote __attribute__((tls_model("initial-exec"))) = {};
 std::atomic<int> g_global_state{0};  // 0 none, 1 in progress, 2 done
 
 constexpr std::uint32_t kMaintainEvery = 64;  // slow calls between clock reads
@@ -244,24 +236,18 @@ Heap* init_thread() noexcept {
   return h;
 }
 
-void free_remote(Heap* owner, void* p) noexcept {
+void start_remote_batch(Heap* owner, void* p) noexcept {
   RemoteBatch& r = tls_remote;
-  auto* b = static_cast<engine::FreeBlock*>(p);
-  if (r.to != owner) {
-    flush_remote();
-    if (!r.exit_hook && g_global_state.load(std::memory_order_acquire) == 2) {
-      pthread_setspecific(g_exit_key, tls_heap);
-      r.exit_hook = true;
-    }
-    r.to = owner;
-    r.last = b;
-    r.count = 0;
-    b->next = nullptr;
-  } else {
-    b->next = r.first;
+  flush_remote();
+  if (!r.exit_hook && g_global_state.load(std::memory_order_acquire) == 2) {
+    pthread_setspecific(g_exit_key, tls_heap);
+    r.exit_hook = true;
   }
-  r.first = b;
-  if (++r.count == kRemoteBatch) flush_remote();
+  auto* b = static_cast<engine::FreeBlock*>(p);
+  b->next = nullptr;
+  r.to = owner;
+  r.first = r.last = b;
+  r.count = 1;
 }
 
 void flush_remote() noexcept {

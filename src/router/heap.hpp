@@ -70,6 +70,17 @@ extern FP_INTERNAL __thread Heap* tls_heap __attribute__((tls_model("initial-exe
 using DirectTable = std::array<Page*, kDirectSlots>;
 extern FP_INTERNAL __thread DirectTable tls_direct __attribute__((tls_model("initial-exec")));
 
+// The calling thread's batch of remote frees: first..last, `count` blocks of `to`'s.
+struct RemoteBatch {
+  Heap* to;
+  engine::FreeBlock* first;
+  engine::FreeBlock* last;
+  std::uint32_t count;
+  bool exit_hook;  // this thread's exit flushes the batch (its exit key is set)
+};
+inline constexpr std::uint32_t kRemoteBatch = 32;
+extern FP_INTERNAL __thread RemoteBatch tls_remote __attribute__((tls_model("initial-exec")));
+
 namespace heap {
 
 // The calling thread's heap, creating or adopting one. Null when out of memory.
@@ -79,11 +90,20 @@ void collect_remote(Heap* h) noexcept;
 void maintain(Heap* h, bool force) noexcept;
 void* small_alloc(Heap* h, int size_class) noexcept;
 void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept;
+void start_remote_batch(Heap* owner, void* p) noexcept;
+void flush_remote() noexcept;
+
 // A block of `owner`'s freed by another thread. Batched per destination heap in the
 // freeing thread (one CAS per batch); the batch is flushed when full, when the
 // destination changes, on the thread's allocation slow path and at thread exit.
-void free_remote(Heap* owner, void* p) noexcept;
-void flush_remote() noexcept;
+FP_FAST_PATH void free_remote(Heap* owner, void* p) noexcept {
+  RemoteBatch& r = tls_remote;
+  if (FP_UNLIKELY(r.to != owner)) return start_remote_batch(owner, p);
+  auto* b = static_cast<engine::FreeBlock*>(p);
+  b->next = r.first;
+  r.first = b;
+  if (FP_UNLIKELY(++r.count == kRemoteBatch)) flush_remote();
+}
 // Grows a large block of h in place to `size` bytes when the slices after it are free.
 bool large_grow_in_place(Heap* h, Page* pg, std::size_t size) noexcept;
 // Frees p whose page record (first slice) is pg, from the owning thread.
