@@ -3,7 +3,8 @@
 //
 // malloc fast path: thread heap -> direct table -> current page -> pop its free list.
 // free fast path:   page map -> page record -> this thread's current page -> push on its
-//                   free list (another non-full page of this heap: push and count).
+//                   free list. Then free_other_page: another non-full page of this heap
+//                   (push and count), another heap's small block (the remote batch).
 //                   Everything else is free_slow.
 #pragma once
 
@@ -37,7 +38,7 @@ FP_FAST_PATH void* malloc_fast(std::size_t size) noexcept {
   if (FP_LIKELY(size <= kDirectMax)) {
     Page* pg = tls_direct[direct_slot(size)];
     if (void* b = pg->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
-  } else if (size <= kMaxSmall) {  // past the table: compute the class
+  } else if (size <= kMaxSmall) {  // past the direct table: the medium table's class
     Page* pg = tls_heap->current[medium_class(size)];
     if (void* b = pg->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
   }
