@@ -98,35 +98,63 @@ Heap* new_heap_locked() noexcept {
   return h;
 }
 
-void link_segment(Heap* h, Segment* s) noexcept {
+void link_segment(Segment*& list, Segment* s) noexcept {
   s->prev = nullptr;
-  s->next = h->segments;
-  if (h->segments != nullptr) h->segments->prev = s;
-  h->segments = s;
+  s->next = list;
+  if (list != nullptr) list->prev = s;
+  list = s;
 }
 
-void unlink_segment(Heap* h, Segment* s) noexcept {
+void unlink_segment(Segment*& list, Segment* s) noexcept {
   if (s->prev != nullptr)
     s->prev->next = s->next;
   else
-    h->segments = s->next;
+    list = s->next;
   if (s->next != nullptr) s->next->prev = s->prev;
 }
 
-// A span of `count` slices from the heap's segments, or a new segment.
-// Slices freed but not yet purged come first: they are resident already, and touching
-// fresh slices instead would grow the RSS while those sit idle.
+// Keeps a segment on the list its free slices call for: none -> full_segments.
+void file_segment(Heap* h, Segment* s, bool was_full) noexcept {
+  bool full = s->free_slices == 0;
+  if (full == was_full) return;
+  unlink_segment(was_full ? h->full_segments : h->segments, s);
+  link_segment(full ? h->full_segments : h->segments, s);
+}
+
+// How many segments the search for resident (dirty) slices looks at before it settles
+// for any free ones: enough to find recent frees, bounded so a large heap stays O(1).
+constexpr int kDirtySearch = 8;
+
+// A span of `count` slices from the heap's segments, or a new segment. Slices freed but
+// not yet purged come first: they are resident already, and touching fresh slices instead
+// would grow the RSS while those sit idle. Only segments with a free slice are searched.
 Page* take_span(Heap* h, int count, PageKind kind) noexcept {
-  for (bool dirty_only : {true, false}) {
-    for (Segment* s = h->segments; s != nullptr; s = s->next) {
-      int i = segment::find_free_run(s, count, dirty_only);
-      if (i >= 0) return segment::take_span(s, i, count, kind);
+  Segment* found = nullptr;
+  int i = -1;
+  int looked = 0;
+  for (Segment* s = h->segments; s != nullptr && looked < kDirtySearch; s = s->next, ++looked)
+    if ((i = segment::find_free_run(s, count, true)) >= 0) {
+      found = s;
+      break;
     }
+  for (Segment* s = h->segments; found == nullptr && s != nullptr; s = s->next)
+    if ((i = segment::find_free_run(s, count)) >= 0) found = s;
+  if (found == nullptr) {
+    found = segment::acquire(h);
+    if (found == nullptr) return nullptr;
+    link_segment(h->segments, found);
+    i = segment::find_free_run(found, count);
   }
-  Segment* s = segment::acquire(h);
-  if (s == nullptr) return nullptr;
-  link_segment(h, s);
-  return segment::take_span(s, segment::find_free_run(s, count), count, kind);
+  Page* pg = segment::take_span(found, i, count, kind);
+  file_segment(h, found, false);
+  return pg;
+}
+
+void free_span(Heap* h, Page* pg, std::uint64_t now) noexcept {
+  Segment* s = segment_of(pg);
+  bool was_full = s->free_slices == 0;
+  segment::free_span(s, pg, now);
+  file_segment(h, s, was_full);
 }
 
 // Called by the exiting owner. Once the heap is on the abandoned list another thread may
@@ -280,7 +308,7 @@ void refresh_direct(Heap* h, int c) noexcept {
 void free_local(Heap* h, Page* pg, void* p) noexcept {
   if (pg->kind == PageKind::large) {
     pg->pool.deallocate(pg->pool.start());
-    segment::free_span(segment_of(pg), pg, os::now_ms());
+    free_span(h, pg, os::now_ms());
     return;
   }
   FP_ASSERT(pg->kind == PageKind::small);
@@ -310,7 +338,7 @@ void maintain(Heap* h, bool force) noexcept {
     q.for_each_chunk([&](Page* pg) {
       if (pg->pool.unused() && (pg != cur || force)) {
         q.remove_unused(pg);
-        segment::free_span(segment_of(pg), pg, now);
+        free_span(h, pg, now);
       }
     });
     refresh_direct(h, c);
@@ -320,7 +348,7 @@ void maintain(Heap* h, bool force) noexcept {
   for (Segment* s = h->segments; s != nullptr;) {
     Segment* next = s->next;
     if (segment::all_free(s) && (kept_one || force)) {
-      unlink_segment(h, s);
+      unlink_segment(h->segments, s);
       segment::release(s);
     } else {
       if (segment::all_free(s)) kept_one = true;
@@ -378,7 +406,9 @@ bool large_grow_in_place(Heap* h, Page* pg, std::size_t size) noexcept {
       reinterpret_cast<std::uintptr_t>(h))
     return false;
   int count = static_cast<int>((size + kSliceSize - 1) / kSliceSize);
-  if (!segment::grow_span(segment_of(pg), pg, count)) return false;
+  Segment* s = segment_of(pg);
+  if (!segment::grow_span(s, pg, count)) return false;
+  file_segment(h, s, false);
   pg->pool.init_all_used(pg->pool.start(), static_cast<std::size_t>(count) * kSliceSize, 1);
   return true;
 }

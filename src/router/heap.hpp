@@ -45,7 +45,8 @@ struct Heap {
   // cache line of its own: other threads write it, the owner writes everything else.
   alignas(64) engine::AtomicFreeList remote;
   alignas(64) PageQueue classes[kClassCount];
-  Segment* segments = nullptr;  // owner only
+  Segment* segments = nullptr;       // segments with a free slice; owner only
+  Segment* full_segments = nullptr;  // segments without one; owner only
   std::uint32_t slow_calls = 0;
   std::uint64_t next_maintenance_ms = 0;
   bool abandoned = false;  // guarded by the heap registry lock
