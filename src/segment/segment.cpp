@@ -67,7 +67,9 @@ bool ensure_page_map() noexcept {
   }
   pthread_mutex_unlock(&g_cache_lock);
   if (g_real_map == nullptr) {
-    os::write_stderr("fastpool: cannot reserve the page map (16 GiB of address space)\n");
+    static std::atomic<bool> said{false};
+    if (!said.exchange(true))
+      os::write_stderr("fastpool: cannot reserve the page map (16 GiB of address space)\n");
     return false;
   }
   return true;
