@@ -5,19 +5,19 @@
 // instead of a pointer. Same interface as FixedBlockPool.
 //
 // Invariants:
-//   start_ <= bump_ <= end_; a set bit marks a free block below bump_;
+//   BlockRun's; a set bit marks a free touched block;
 //   summary bit w is set iff word w of bits_ is nonzero; free_count_ == set bits;
 //   every summary word below summary_hint_ is zero;
-//   bump_ only moves when free_count_ == 0, so touched_blocks() is the peak usage.
+//   the tail is only taken from when free_count_ == 0, so touched_blocks() is the peak.
 #pragma once
 
 #include <cstring>
 
-#include "fastpool/engine/platform.hpp"
+#include "fastpool/engine/block_run.hpp"
 
 namespace fastpool::engine {
 
-class BitmapBlockPool {
+class BitmapBlockPool : public BlockRun {
  public:
   BitmapBlockPool() = default;
 
@@ -30,11 +30,7 @@ class BitmapBlockPool {
 
   // REQUIRES: as StackBlockPool::init; index is index_bytes(capacity) bytes, 8-aligned.
   void init(void* storage, std::size_t block_size, std::size_t capacity, void* index) noexcept {
-    start_ = static_cast<char*>(storage);
-    bump_ = start_;
-    end_ = start_ + block_size * capacity;
-    block_size_ = block_size;
-    capacity_ = capacity;
+    init_run(storage, block_size, capacity);
     bits_ = static_cast<std::uint64_t*>(index);
     summary_ = bits_ + word_count(capacity);
     std::memset(index, 0, index_bytes(capacity));
@@ -44,7 +40,7 @@ class BitmapBlockPool {
 
   FP_FAST_PATH void* allocate() noexcept {
     if (FP_LIKELY(free_count_ != 0)) return take_marked();
-    return allocate_from_tail();
+    return take_from_tail();
   }
 
   // REQUIRES: `block` was handed out by this pool and not returned since.
@@ -59,31 +55,16 @@ class BitmapBlockPool {
     ++free_count_;
   }
 
-  bool contains(const void* p) const noexcept {
-    auto* c = static_cast<const char*>(p);
-    return c >= start_ && c < bump_ && static_cast<std::size_t>(c - start_) % block_size_ == 0;
-  }
-  std::size_t index_of(const void* p) const noexcept {
-    return static_cast<std::size_t>(static_cast<const char*>(p) - start_) / block_size_;
-  }
-  void* block_at(std::size_t index) const noexcept { return start_ + index * block_size_; }
   // O(1): true when `p` is a free block.
   bool is_free(const void* p) const noexcept {
     std::size_t i = index_of(p);
     return (bits_[i / 64] >> (i % 64)) & 1;
   }
 
-  std::size_t block_size() const noexcept { return block_size_; }
-  std::size_t capacity() const noexcept { return capacity_; }
-  std::size_t touched_blocks() const noexcept {
-    return static_cast<std::size_t>(bump_ - start_) / block_size_;
-  }
   std::size_t used() const noexcept { return touched_blocks() - free_count_; }
-  std::size_t available() const noexcept { return capacity_ - used(); }
-  bool full() const noexcept { return free_count_ == 0 && bump_ == end_; }
+  std::size_t available() const noexcept { return capacity() - used(); }
+  bool full() const noexcept { return free_count_ == 0 && tail_empty(); }
   bool unused() const noexcept { return used() == 0; }
-  char* start() const noexcept { return start_; }
-  char* end() const noexcept { return end_; }
 
  private:
   // pre: free_count_ > 0. Lowest free block first (address order keeps memory dense).
@@ -96,25 +77,13 @@ class BitmapBlockPool {
     bits_[w] &= bits_[w] - 1;
     if (bits_[w] == 0) summary_[s] &= ~(std::uint64_t{1} << (w % 64));
     --free_count_;
-    return start_ + (w * 64 + bit) * block_size_;
-  }
-
-  FP_SLOW_PATH void* allocate_from_tail() noexcept {
-    if (bump_ == end_) return nullptr;
-    void* b = bump_;
-    bump_ += block_size_;
-    return b;
+    return block_at(w * 64 + bit);
   }
 
   std::size_t free_count_ = 0;
   std::size_t summary_hint_ = 0;
   std::uint64_t* bits_ = nullptr;
   std::uint64_t* summary_ = nullptr;
-  char* bump_ = nullptr;
-  char* start_ = nullptr;
-  char* end_ = nullptr;
-  std::size_t block_size_ = 0;
-  std::size_t capacity_ = 0;
 };
 
 }  // namespace fastpool::engine
