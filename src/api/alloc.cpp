@@ -8,6 +8,8 @@
 #include "fastpool/fastpool.h"
 #include "os/options.hpp"
 #include "os/os.hpp"
+#include "segment/huge.hpp"
+#include "segment/meta.hpp"
 
 namespace fastpool {
 namespace {
@@ -33,13 +35,32 @@ FP_FAST_PATH void* alloc_class(Heap* h, int c) noexcept {
   return heap::small_alloc(h, c);
 }
 
-void* huge_alloc(std::size_t size, std::size_t alignment) noexcept {
-  bool zeroed;
-  return segment::huge_alloc(size, alignment, &zeroed);
-}
-
-char* huge_block_start(Segment* s) noexcept {
-  return reinterpret_cast<char*>(s) + s->mapped_size - s->huge_usable;
+// Where every size goes: a class, a large span, or a mapping of its own. `alignment`
+// (a power of two, or 0) is at most a slice here unless the request is huge. *zeroed
+// (optional) is set when the block is known to read as zero.
+void* alloc_any(std::size_t size, std::size_t alignment, bool* zeroed) noexcept {
+  bool z = false;
+  void* p;
+  if (size > kMaxLarge || alignment > kSliceSize) {
+    p = huge::allocate(size, alignment, &z);
+  } else {
+    Heap* h = thread_heap();
+    if (FP_UNLIKELY(h == nullptr)) return out_of_memory();
+    if (size <= kMaxClassSize) {
+      int c = size_class(size);
+      // Blocks are aligned to the largest power of two dividing their class size (pages
+      // start slice-aligned): a larger class serves a stricter alignment.
+      if (alignment > 16)
+        while (kClassSize[c] & (alignment - 1)) ++c;
+      p = alloc_class(h, c);
+    } else {
+      p = heap::large_alloc(h, size, &z);
+    }
+    // A thread past its exit hook keeps no heap: the next thread adopts this one.
+    if (FP_UNLIKELY(tls_remote.exited)) heap::release_after_exit();
+  }
+  if (zeroed != nullptr) *zeroed = z;
+  return FP_LIKELY(p != nullptr) ? p : out_of_memory();
 }
 
 // Both read only the record's second cache line, never the owner's hot one.
@@ -52,34 +73,30 @@ FP_FAST_PATH bool is_small_block_start(Page* pg, const void* p) noexcept {
 bool is_block_start(Page* pg, const void* p) noexcept {
   switch (pg->kind) {
     case PageKind::large:
-      return static_cast<const char*>(p) == page_start(pg) + pg->large_offset;
+      return p == page_start(pg);
     case PageKind::huge:
-      return p == huge_block_start(segment_of(p));
+      return p == huge_block(pg);
     default:
       return is_small_block_start(pg, p);
   }
 }
 
+Heap* owner_of(Page* pg) noexcept {
+  return reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_acquire) & ~kOwnerFlags);
+}
+
 }  // namespace
 
 void* malloc_slow(std::size_t size) noexcept {
-  Heap* h = thread_heap();
-  if (FP_UNLIKELY(h == nullptr)) return out_of_memory();
-  void* p;
-  if (size <= kMaxSmall)
-    p = alloc_class(h, size_class(size));
-  else if (size <= kMaxLarge)
-    p = heap::large_alloc(h, size, 0);
-  else
-    p = huge_alloc(size, 0);
-  return FP_LIKELY(p != nullptr) ? p : out_of_memory();
+  return alloc_any(size, 0, nullptr);
 }
 
 // The page of a pointer about to be freed, after the checks that cost no more than a
 // few loads: fastpool memory, a page in use, the start of a block. Aborts otherwise.
 Page* validated_page_of(void* p) noexcept {
-  if (FP_UNLIKELY(!segment::owns(p))) bad_free("free(): pointer was not allocated by fastpool", p);
-  Page* pg = page_of(p);
+  Page* pg = page_map::find(p);
+  if (FP_UNLIKELY(pg == &g_empty_page))
+    bad_free("free(): pointer was not allocated by fastpool", p);
   if (FP_UNLIKELY(pg->kind == PageKind::unused))
     bad_free("free(): double free or pointer to freed memory", p);
   if (FP_UNLIKELY(!is_block_start(pg, p)))
@@ -90,25 +107,32 @@ Page* validated_page_of(void* p) noexcept {
 void free_slow(void* p) noexcept {
   if (p == nullptr) return;
   Page* pg = validated_page_of(p);
-  if (pg->kind == PageKind::huge) return segment::huge_free(segment_of(p));
-  auto owner = reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_acquire) & ~kOwnerFlags);
+  if (pg->kind == PageKind::huge) return huge::free(pg);
+  if (pg->kind == PageKind::large) return heap::free_large(pg);
+  Heap* owner = owner_of(pg);
   Heap* h = tls_heap;
   if (owner == h)
     heap::free_local(h, pg, p);
-  else
+  else if (pg->size_class < kBatchedClasses)
     heap::free_remote(owner, p);
+  else
+    owner->remote.push(p);  // a big block is not held back in a batch
 }
 
-// Not my current page. Another page of mine that is not full: a counted push. A small
-// block of another heap: into this thread's remote batch, after the block-start check
-// (free_fast has already found the page, so the pointer is fastpool's). Anything else,
-// including every misuse: free_slow.
+// Not my current page. Another page of mine that is not full: a counted push (its span
+// goes back when that was its last block). A small block of another heap: into this
+// thread's remote batch, after the block-start check (free_fast has already found the
+// page, so the pointer is fastpool's). Anything else, including every misuse: free_slow.
 void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
   auto self = reinterpret_cast<std::uintptr_t>(tls_heap);
-  if (FP_LIKELY(owner == (self | kOwnerCounted))) return pg->pool.deallocate(p);
+  if (FP_LIKELY(owner == (self | kOwnerCounted))) {
+    pg->pool.deallocate(p);
+    if (FP_UNLIKELY(pg->pool.unused())) heap::page_emptied(tls_heap, pg);
+    return;
+  }
   auto heap = owner & ~kOwnerFlags;
   if (FP_LIKELY(heap != 0 && heap != self && pg->kind == PageKind::small &&
-                is_small_block_start(pg, p)))
+                pg->size_class < kBatchedClasses && is_small_block_start(pg, p)))
     return heap::free_remote(reinterpret_cast<Heap*>(heap), p);
   free_slow(p);
 }
@@ -120,8 +144,7 @@ void check_free(void* p) noexcept {
   // Only the owner may read its free list; other threads' double frees are caught when
   // the owner collects them (FixedBlockPool asserts in debug builds). The full walk of
   // the free list is for debug builds; secure builds check its head.
-  auto owner = reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_relaxed) & ~kOwnerFlags);
-  if (pg->kind == PageKind::small && owner == tls_heap) {
+  if (pg->kind == PageKind::small && owner_of(pg) == tls_heap) {
 #ifdef NDEBUG
     bool freed = pg->pool.is_free_head(p);
 #else
@@ -132,36 +155,23 @@ void check_free(void* p) noexcept {
 }
 
 void* aligned_alloc_checked(std::size_t alignment, std::size_t size) noexcept {
-  std::size_t n = size > alignment ? size : alignment;
-  if (alignment <= 16) return malloc_fast(n);
-  if (n <= kMaxSmall) {
-    int c = size_class(n);
-    while (kClassSize[c] % alignment != 0) ++c;  // a power-of-two class always ends it
-    Heap* h = thread_heap();
-    void* p = h != nullptr ? alloc_class(h, c) : nullptr;
-    return p != nullptr ? p : out_of_memory();
-  }
-  if (alignment > kMaxAlignment) return out_of_memory();
-  std::size_t extra = alignment > kSliceSize ? alignment - kSliceSize : 0;
-  void* p = nullptr;
-  if (size <= kMaxLarge && size + extra < kSegmentSize - kSliceSize) {
-    Heap* h = thread_heap();
-    if (h != nullptr) p = heap::large_alloc(h, size, alignment);
-  } else {
-    p = huge_alloc(size, alignment);
-  }
-  return p != nullptr ? p : out_of_memory();
+  if (alignment <= 16) return malloc_fast(size);
+  // Classes and large spans serve every alignment up to a slice; beyond, huge blocks.
+  return alloc_any(size, alignment, nullptr);
 }
 
 void* calloc_impl(std::size_t n, std::size_t size) noexcept {
   std::size_t total;
   if (__builtin_mul_overflow(n, size, &total)) return out_of_memory();
-  if (total > kMaxLarge) {  // fresh or purged mappings read as zero: do not touch them
-    void* p = huge_alloc(total, 0);
-    return p != nullptr ? p : out_of_memory();
+  if (total <= kMaxSmall) {
+    void* p = malloc_fast(total);
+    if (p != nullptr) std::memset(p, 0, total);
+    return p;
   }
-  void* p = malloc_fast(total);
-  if (p != nullptr) std::memset(p, 0, total);
+  // Fresh mappings, never-used and purged slices read as zero: do not touch them.
+  bool zeroed = false;
+  void* p = alloc_any(total, 0, &zeroed);
+  if (p != nullptr && !zeroed) std::memset(p, 0, total);
   return p;
 }
 
@@ -169,41 +179,20 @@ std::size_t usable_size(const void* p) noexcept {
   if (p == nullptr) return 0;
   Page* pg = page_of(p);
   auto* c = static_cast<const char*>(p);
-  if (pg->kind == PageKind::huge) {
-    Segment* s = segment_of(p);
-    return static_cast<std::size_t>(reinterpret_cast<char*>(s) + s->mapped_size - c);
+  switch (pg->kind) {
+    case PageKind::huge:
+      return huge_usable(pg) - static_cast<std::size_t>(c - huge_block(pg));
+    case PageKind::large:
+      return pg->slice_count * kSliceSize - static_cast<std::size_t>(c - page_start(pg));
+    default: {
+      std::size_t bs = pg->pool.block_size();
+      return bs - static_cast<std::size_t>(c - pg->pool.start()) % bs;
+    }
   }
-  if (pg->kind == PageKind::large) return static_cast<std::size_t>(pg->pool.end() - c);
-  std::size_t bs = pg->pool.block_size();
-  return bs - static_cast<std::size_t>(c - pg->pool.start()) % bs;
 }
 
-void* realloc_impl(void* p, std::size_t size) noexcept {
-  if (p == nullptr) return malloc_fast(size);
-  if (size == 0) {
-    free_fast(p);
-    return nullptr;
-  }
-  std::size_t old = usable_size(p);
-  // In place when it fits, unless a large or huge block would waste more than half.
-  if (size <= old && (old <= kMaxSmall || size >= old / 2)) return p;
-  if (size > old && old > kMaxSmall && heap::large_grow_in_place(tls_heap, page_of(p), size))
-    return p;
-  void* q = malloc_fast(size);
-  if (q == nullptr) return nullptr;  // errno set; p untouched
-  std::memcpy(q, p, size < old ? size : old);
-  free_fast(p);
-  return q;
-}
-
-void collect_all() noexcept {
-  heap::flush_remote();
-  Heap* h = tls_heap;
-  if (h != &g_empty_heap) {
-    heap::collect_remote(h);
-    heap::maintain(h, true);
-  }
-  segment::trim_cache();
+bool collect_all() noexcept {
+  return heap::trim_all();
 }
 
 }  // namespace fastpool
@@ -217,7 +206,8 @@ __attribute__((destructor)) void report_at_exit() {
   os::Message m;
   m << "fastpool: segments " << segment::counters.segments.load() << ", mapped "
     << segment::counters.bytes_mapped.load() / 1024 << " KiB, huge blocks "
-    << segment::counters.huge.load() << ", heaps " << heap::heap_count() << "\n";
+    << huge::live_count() << ", heaps " << heap::heap_count() << ", metadata "
+    << (meta::bytes_mapped() / 1024) << " KiB\n";
   m.emit();
 }
 
@@ -251,7 +241,7 @@ FP_EXPORT size_t fp_usable_size(const void* p) noexcept {
   return usable_size(p);
 }
 FP_EXPORT int fp_owns(const void* p) noexcept {
-  return p != nullptr && segment::owns(p);
+  return p != nullptr && page_map::owns(p);
 }
 FP_EXPORT void fp_collect(void) noexcept {
   collect_all();
@@ -259,7 +249,7 @@ FP_EXPORT void fp_collect(void) noexcept {
 FP_EXPORT void fp_get_stats(fp_stats* out) noexcept {
   out->segments_mapped = segment::counters.segments.load(std::memory_order_relaxed);
   out->bytes_mapped = segment::counters.bytes_mapped.load(std::memory_order_relaxed);
-  out->huge_allocations = segment::counters.huge.load(std::memory_order_relaxed);
+  out->huge_allocations = huge::live_count();
   out->heaps = heap::heap_count();
 }
 

@@ -5,12 +5,13 @@
 // free fast path:   page map -> page record -> this thread's current page -> push on its
 //                   free list. Then free_other_page: another non-full page of this heap
 //                   (push and count), another heap's small block (the remote batch).
-//                   Everything else is free_slow.
+//                   Everything else (NULL, large and huge blocks, misuse) is free_slow.
 #pragma once
 
 #include <cstddef>
 
 #include "router/heap.hpp"
+#include "segment/page_map.hpp"
 
 #define FP_EXPORT __attribute__((visibility("default")))
 
@@ -32,7 +33,8 @@ void* aligned_alloc_checked(std::size_t alignment, std::size_t size) noexcept;
 void* calloc_impl(std::size_t n, std::size_t size) noexcept;
 void* realloc_impl(void* p, std::size_t size) noexcept;
 std::size_t usable_size(const void* p) noexcept;
-void collect_all() noexcept;
+// Process-wide: returns true when memory went back to the OS.
+bool collect_all() noexcept;
 
 FP_FAST_PATH void* malloc_fast(std::size_t size) noexcept {
   if (FP_LIKELY(size <= kDirectMax)) {
@@ -60,7 +62,8 @@ FP_SLOW_PATH void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexc
 
 FP_FAST_PATH void free_fast(void* p) noexcept {
   if constexpr (kCheckedFree) check_free(p);
-  Page* pg = page_of(p);  // free(NULL) finds g_empty_page, owned by no heap
+  Page* pg = page_or_null(p);  // null for NULL and far from any fastpool memory
+  if (FP_UNLIKELY(pg == nullptr)) return free_slow(p);
   auto owner = pg->owner.load(std::memory_order_relaxed);
   if (FP_LIKELY(owner == reinterpret_cast<std::uintptr_t>(tls_heap)))
     return pg->pool.push_uncounted(p);  // my current page

@@ -21,38 +21,60 @@ std::size_t page_size() noexcept {
   return cached;
 }
 
-void* map_aligned(std::size_t size, std::size_t alignment) noexcept {
+namespace {
+void* map_anonymous(std::size_t size) noexcept {
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+bool placed(void* p, std::size_t alignment, std::size_t offset) noexcept {
+  return ((reinterpret_cast<std::uintptr_t>(p) + offset) & (alignment - 1)) == 0;
+}
+}  // namespace
+
+void* map_aligned(std::size_t size, std::size_t alignment, std::size_t offset) noexcept {
   int saved = errno;  // a failed mmap must not leak its errno to the client's call
-  // Try the exact size first: the kernel often places it aligned already.
-  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                 -1, 0);
-  if (p == MAP_FAILED) {
+  offset &= alignment - 1;
+  // Try the exact size first: the kernel often places it right already.
+  void* p = map_anonymous(size);
+  if (p == nullptr || placed(p, alignment, offset)) {
     errno = saved;
-    return nullptr;
+    return p;
   }
-  if ((reinterpret_cast<std::uintptr_t>(p) & (alignment - 1)) == 0) return p;
   munmap(p, size);
-  // Over-map and trim both ends to the alignment.
+  // Over-map by the alignment and trim both ends.
   std::size_t over = size + alignment;
-  p = mmap(nullptr, over, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-           0);
-  if (p == MAP_FAILED) {
+  if (over < size || (p = map_anonymous(over)) == nullptr) {
     errno = saved;
     return nullptr;
   }
   auto base = reinterpret_cast<std::uintptr_t>(p);
-  std::uintptr_t aligned = (base + alignment - 1) & ~(alignment - 1);
-  if (aligned > base) munmap(p, aligned - base);
-  std::uintptr_t end = base + over, aligned_end = aligned + size;
-  if (end > aligned_end) munmap(reinterpret_cast<void*>(aligned_end), end - aligned_end);
+  std::uintptr_t start = ((base + offset + alignment - 1) & ~(alignment - 1)) - offset;
+  if (start < base) start += alignment;
+  if (start > base) munmap(p, start - base);
+  std::uintptr_t end = base + over, used_end = start + size;
+  if (end > used_end) munmap(reinterpret_cast<void*>(used_end), end - used_end);
   errno = saved;
-  return reinterpret_cast<void*>(aligned);
+  return reinterpret_cast<void*>(start);
 }
 
 void unmap(void* p, std::size_t size) noexcept {
   int saved = errno;
   munmap(p, size);
   errno = saved;
+}
+
+bool remap_in_place(void* p, std::size_t old_size, std::size_t new_size) noexcept {
+  int saved = errno;
+  bool ok = mremap(p, old_size, new_size, 0) != MAP_FAILED;
+  errno = saved;
+  return ok;
+}
+
+bool remap_to(void* p, std::size_t old_size, std::size_t new_size, void* to) noexcept {
+  int saved = errno;
+  bool ok = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, to) != MAP_FAILED;
+  errno = saved;
+  return ok;
 }
 
 void purge(void* p, std::size_t size) noexcept {

@@ -9,12 +9,21 @@ namespace fastpool::os {
 
 std::size_t page_size() noexcept;
 
-// Maps `size` bytes aligned to `alignment` (a power of two >= page size), readable and
-// writable, backed lazily. Returns null when the OS refuses.
-void* map_aligned(std::size_t size, std::size_t alignment) noexcept;
+// Maps `size` bytes (a multiple of the page size), readable and writable, backed lazily
+// and charged to the commit limit like any private mapping (never MAP_NORESERVE: the
+// kernel's overcommit policy decides what can be backed). The result p satisfies
+// (p + offset) % alignment == 0, alignment a power of two >= page size. Null when the
+// OS refuses. errno is left as it was.
+void* map_aligned(std::size_t size, std::size_t alignment, std::size_t offset = 0) noexcept;
 void unmap(void* p, std::size_t size) noexcept;
-// Gives the physical pages of [p, p+size) back; the range stays mapped and reads as zero
-// (or as the old contents until the kernel reclaims them: callers must not assume zero).
+// Resizes the mapping [p, p+old_size) to new_size without moving it (growing needs the
+// address space after it free). False when the kernel cannot.
+bool remap_in_place(void* p, std::size_t old_size, std::size_t new_size) noexcept;
+// Moves the pages of [p, p+old_size) to `to` (a mapping of new_size bytes made by the
+// caller, which this replaces), growing it to new_size: no copy, the page tables move.
+bool remap_to(void* p, std::size_t old_size, std::size_t new_size, void* to) noexcept;
+// Gives the physical pages of [p, p+size) back (MADV_DONTNEED on a private anonymous
+// mapping): the range stays mapped and reads as zero afterwards, which calloc relies on.
 void purge(void* p, std::size_t size) noexcept;
 
 // Monotonic milliseconds (vDSO, no syscall in the common case).

@@ -1,22 +1,25 @@
 // The router: one heap per thread. A heap holds, per size class, a growing pool of
-// pages (the class queue), the direct table the malloc fast path reads, and the
-// lock-free list where other threads' frees of its blocks land.
+// pages (the class queue), the direct table the malloc fast path reads, its spans
+// (router/spans.hpp) and the lock-free list where other threads' frees of its blocks
+// land.
 //
 // Ownership: a heap belongs to the thread whose tls_heap points at it. When the thread
 // exits, the heap is abandoned whole (pages, segments, remote list) and the next new
-// thread adopts it, so blocks freed in between are reused, not leaked. Heaps are never
-// unmapped: a page's `owner` may be read by any thread at any time.
+// thread adopts it, so blocks freed in between are reused, not leaked; until then live
+// threads tidy it (router/registry.cpp). Heaps are never unmapped: a page's `owner` may
+// be read by any thread at any time.
 #pragma once
 
 #include "fastpool/engine/atomic_free_list.hpp"
 #include "fastpool/engine/growing_pool.hpp"
 #include "router/size_class.hpp"
-#include "segment/segment.hpp"
+#include "router/spans.hpp"
+#include "segment/page_map.hpp"
 
 namespace fastpool {
 
 // The growing engine's memory source for one class queue: new pages from the heap's
-// segments. Its hooks keep `Page::owner`'s full bit in step with the queue's lists.
+// spans. Its hooks keep `Page::owner`'s full bit in step with the queue's lists.
 struct PageSource {
   using Chunk = Page;
   Heap* heap = nullptr;
@@ -44,14 +47,15 @@ struct Heap {
   // Blocks of this heap's pages freed by other threads; the owner collects them. On a
   // cache line of its own: other threads write it, the owner writes everything else.
   alignas(64) engine::AtomicFreeList remote;
+  // Set by another thread's trim: the owner collects and purges on its next slow call.
+  std::atomic<bool> trim_requested{false};
   alignas(64) PageQueue classes[kClassCount];
-  Segment* segments = nullptr;       // segments with a free slice; owner only
-  Segment* full_segments = nullptr;  // segments without one; owner only
+  HeapSpans spans;
   std::uint32_t slow_calls = 0;
   std::uint64_t next_maintenance_ms = 0;
-  bool abandoned = false;  // guarded by the heap registry lock
-  Heap* next_registered = nullptr;
-  Heap* next_abandoned = nullptr;
+  bool abandoned = false;  // guarded by the registry lock
+  Heap* next_registered = nullptr;  // written once, before the heap is published
+  Heap* next_abandoned = nullptr;   // guarded by the registry lock
 
   constexpr Heap() noexcept {
     for (Page*& p : current) p = &g_empty_page;
@@ -70,33 +74,43 @@ extern FP_INTERNAL __thread Heap* tls_heap __attribute__((tls_model("initial-exe
 // which installs a real heap.
 using DirectTable = std::array<Page*, kDirectSlots>;
 extern FP_INTERNAL __thread DirectTable tls_direct __attribute__((tls_model("initial-exec")));
+extern FP_INTERNAL const DirectTable kEmptyDirect;
 
 // The calling thread's batch of remote frees: first..last, `count` blocks of `to`'s.
+// Only blocks of classes below kBatchedClasses are batched (at most kRemoteBatch of
+// them, so an idle thread pins at most kRemoteBatch * kMaxSmall bytes); bigger ones
+// are pushed at once.
 struct RemoteBatch {
   Heap* to;
   engine::FreeBlock* first;
   engine::FreeBlock* last;
   std::uint32_t count;
   bool exit_hook;  // this thread's exit flushes the batch (its exit key is set)
+  bool exited;     // the exit hook ran: no more batching, frees go straight out
 };
 inline constexpr std::uint32_t kRemoteBatch = 32;
 extern FP_INTERNAL __thread RemoteBatch tls_remote __attribute__((tls_model("initial-exec")));
 
 namespace heap {
 
+// --- registry.cpp: heap lifecycle
 // The calling thread's heap, creating or adopting one. Null when out of memory.
 Heap* init_thread() noexcept;
-void collect_remote(Heap* h) noexcept;
-// Releases unused pages and purgeable memory; `force` ignores the purge delay.
-void maintain(Heap* h, bool force) noexcept;
-void* small_alloc(Heap* h, int size_class) noexcept;
-void* large_alloc(Heap* h, std::size_t size, std::size_t alignment) noexcept;
+// A thread past its exit hook that allocated again lets go of its heap at once.
+void release_after_exit() noexcept;
+// Tidies up to `budget` abandoned heaps (remote frees collected, due purges done).
+void tidy_abandoned(int budget) noexcept;
+// Process-wide trim: every heap's free memory back to the OS. True if any was.
+bool trim_all() noexcept;
+std::size_t heap_count() noexcept;
+
+// --- remote.cpp: frees of other heaps' blocks
 void start_remote_batch(Heap* owner, void* p) noexcept;
 void flush_remote() noexcept;
-
 // A block of `owner`'s freed by another thread. Batched per destination heap in the
 // freeing thread (one CAS per batch); the batch is flushed when full, when the
 // destination changes, on the thread's allocation slow path and at thread exit.
+// REQUIRES: the block's class is below kBatchedClasses.
 FP_FAST_PATH void free_remote(Heap* owner, void* p) noexcept {
   RemoteBatch& r = tls_remote;
   if (FP_UNLIKELY(r.to != owner)) return start_remote_batch(owner, p);
@@ -105,13 +119,28 @@ FP_FAST_PATH void free_remote(Heap* owner, void* p) noexcept {
   r.first = b;
   if (FP_UNLIKELY(++r.count == kRemoteBatch)) flush_remote();
 }
-// Grows a large block of h in place to `size` bytes when the slices after it are free.
-bool large_grow_in_place(Heap* h, Page* pg, std::size_t size) noexcept;
+void collect_remote(Heap* h) noexcept;
+
+// --- heap.cpp: pages and blocks
+// Housekeeping, amortised over slow calls: due purges, abandoned heaps, caches.
+// `force`: everything free goes back now (trim).
+void maintain(Heap* h, bool force) noexcept;
+void* small_alloc(Heap* h, int size_class) noexcept;
+// A large block (kMaxClassSize < size <= kMaxLarge, any alignment up to a slice).
+void* large_alloc(Heap* h, std::size_t size, bool* zeroed) noexcept;
+// Frees a large block; any thread may (its heap's spans are locked).
+void free_large(Page* pg) noexcept;
+// Resizes a large block in place to `size` bytes (growing into free slices after it,
+// shrinking by giving slices back). Any thread may. False when it cannot.
+bool large_resize(Page* pg, std::size_t size) noexcept;
 // Frees p whose page record (first slice) is pg, from the owning thread.
 void free_local(Heap* h, Page* pg, void* p) noexcept;
+// A counted page of h whose last block came back: its span goes back at once.
+void page_emptied(Heap* h, Page* pg) noexcept;
 // Does nothing unless h is the calling thread's heap.
 void refresh_direct(Heap* h, int size_class) noexcept;
-std::size_t heap_count() noexcept;
+// Lets go of h's current pages (made counted; empty ones go back).
+void drop_current_pages(Heap* h) noexcept;
 
 }  // namespace heap
 }  // namespace fastpool

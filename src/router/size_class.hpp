@@ -2,8 +2,9 @@
 //   class 0: 8 bytes (the only class below 16: every request of 16 or more gets 16-byte
 //            alignment, so steps of 8 above 16 would break that rule);
 //   classes 1..8: 16..128 in steps of 16;
-//   then 8 classes per power of two up to kMaxSmall (step p/8 over (p, 2p]), so internal
-//   waste stays under 1/9 (≤ 12.5%).
+//   then 8 classes per power of two up to kMaxClassSize (step p/8 over (p, 2p]), so
+//   internal waste stays under 1/9 (≤ 12.5%). Past kMaxClassSize large blocks take whole
+//   64 KiB slices, which wastes at most 64 KiB / 512 KiB = 12.5% as well.
 // Every block size of 16 or more is a multiple of 16, and a page starts 64 KiB aligned,
 // so a block's natural alignment is the largest power of two dividing its size.
 #pragma once
@@ -17,10 +18,14 @@
 
 namespace fastpool {
 
-inline constexpr std::size_t kMaxSmall = 32 * 1024;
+inline constexpr std::size_t kMaxSmall = 32 * 1024;  // the malloc fast path's tables end here
+inline constexpr std::size_t kMaxClassSize = 512 * 1024;  // classes end here; then large spans
 inline constexpr std::size_t kDirectMax = 1024;  // sizes the malloc fast path serves by table
 inline constexpr std::size_t kDirectSlots = kDirectMax / 8 + 1;
-inline constexpr int kClassCount = 9 + 8 * 8;  // 2^7..2^14: eight powers of two
+inline constexpr int kClassCount = 9 + 8 * 12;  // 2^7..2^18: twelve powers of two
+// Classes whose blocks another thread's free may hold back in its batch (router/remote):
+// up to 32 KiB, so a batch pins at most kRemoteBatch * 32 KiB.
+inline constexpr int kBatchedClasses = 9 + 8 * 8;
 
 constexpr std::size_t class_size(int c) noexcept {
   if (c == 0) return 8;
@@ -37,7 +42,7 @@ inline constexpr auto kClassSize = [] {
   return t;
 }();
 
-// REQUIRES: size <= kMaxSmall.
+// REQUIRES: size <= kMaxClassSize.
 constexpr int size_class(std::size_t size) noexcept {
   if (size <= 8) return 0;
   if (size <= 128) return static_cast<int>((size + 15) / 16);
@@ -74,8 +79,9 @@ FP_FAST_PATH constexpr int medium_class(std::size_t size) noexcept {
   return kMediumClass[(size + 127) >> 7];
 }
 
-static_assert(class_size(kClassCount - 1) == kMaxSmall);
-static_assert(size_class(kMaxSmall) == kClassCount - 1);
+static_assert(class_size(kClassCount - 1) == kMaxClassSize);
+static_assert(size_class(kMaxClassSize) == kClassCount - 1);
+static_assert(class_size(kBatchedClasses - 1) == kMaxSmall);
 static_assert(size_class(129) == 9 && class_size(9) == 144);
 static_assert(medium_class(kDirectMax + 1) == size_class(kDirectMax + 1));
 

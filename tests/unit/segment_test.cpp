@@ -1,4 +1,4 @@
-// Segments and page lookup by masking, large spans and huge mappings, via the C API.
+// Segments, the page map, large spans and huge mappings, via the C API.
 #include <doctest/doctest.h>
 
 #include <cstring>
@@ -6,6 +6,7 @@
 
 #include "api/alloc.hpp"
 #include "fastpool/fastpool.h"
+#include "segment/huge.hpp"
 
 using namespace fastpool;
 
@@ -13,7 +14,7 @@ TEST_CASE("a small block finds its page through the page map") {
   for (std::size_t n : {8, 16, 100, 1024, 5000, 20000, 32768}) {
     void* p = fp_malloc(n);
     Segment* s = segment_of(p);
-    CHECK(s->kind == SegmentKind::normal);
+    CHECK(s->magic == kSegmentMagic);
     Page* pg = page_of(p);
     CHECK(pg >= s->pages);
     CHECK(pg < s->pages + kSlicesPerSegment);
@@ -26,13 +27,13 @@ TEST_CASE("a small block finds its page through the page map") {
 }
 
 TEST_CASE("large blocks take spans of slices and give them back") {
-  void* p = fp_malloc(200000);
+  void* p = fp_malloc(1000000);
   Segment* s = segment_of(p);
   Page* pg = page_of(p);
   CHECK(pg->kind == PageKind::large);
-  CHECK(pg->slice_count == 4);                           // 200000 bytes -> four 64 KiB slices
-  CHECK(page_of(static_cast<char*>(p) + 150000) == pg);  // interior slices lead to the span
-  CHECK(fp_usable_size(p) == 4 * kSliceSize);
+  CHECK(pg->slice_count == 16);                          // 1000000 bytes -> 16 slices
+  CHECK(page_of(static_cast<char*>(p) + 950000) == pg);  // interior slices lead to the span
+  CHECK(fp_usable_size(p) == 16 * kSliceSize);
   std::uint64_t free_before = s->free_slices;
   fp_free(p);
   CHECK((s->free_slices & ~free_before) != 0);
@@ -43,8 +44,9 @@ TEST_CASE("huge blocks get a mapping of their own and go back on free") {
   fp_get_stats(&before);
   auto* p = static_cast<char*>(fp_malloc(64u << 20));
   REQUIRE(p != nullptr);
-  CHECK(segment_of(p)->kind == SegmentKind::huge);
-  CHECK(page_of(p + (40u << 20))->kind == PageKind::huge);
+  CHECK(page_of(p)->kind == PageKind::huge);
+  CHECK(huge_block(page_of(p)) == p);
+  CHECK(page_of(p + (40u << 20)) == page_of(p));
   CHECK(fp_owns(p + (63u << 20)));
   p[0] = 1;
   p[(64u << 20) - 1] = 2;
@@ -52,9 +54,11 @@ TEST_CASE("huge blocks get a mapping of their own and go back on free") {
   CHECK(during.huge_allocations == before.huge_allocations + 1);
   CHECK(during.bytes_mapped >= before.bytes_mapped + (64u << 20));
   fp_free(p);
+  fp_collect();  // the freed mapping waits in the huge cache until then
   fp_get_stats(&after);
   CHECK(after.huge_allocations == before.huge_allocations);
   CHECK(after.bytes_mapped < during.bytes_mapped);
+  CHECK(!fp_owns(p));
 }
 
 TEST_CASE("segments whose pages are all free go back after collection") {
@@ -75,5 +79,6 @@ TEST_CASE("fp_owns tells fastpool memory from other memory") {
   CHECK(!fp_owns(&on_stack));
   CHECK(!fp_owns(nullptr));
   CHECK(page_of(nullptr) == &g_empty_page);
+  CHECK(page_map::find(reinterpret_cast<void*>(~std::uintptr_t{0})) == &g_empty_page);
   fp_free(p);
 }

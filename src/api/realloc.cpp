@@ -1,0 +1,53 @@
+// realloc: resize in place where the block's kind allows, move only when it must.
+//
+//   small  stays while the new size fits and is at least half the block (a shrink by
+//          more than half moves to a smaller class, so shrink-to-fit frees the memory);
+//   large  grows into the free slices after it, shrinks by giving slices back; moves to a
+//          class when it shrinks below kMaxClassSize by more than half;
+//   huge   grows and shrinks with mremap (moving pages, never bytes); moves to a class or
+//          a large block only when it shrinks below kMaxLarge / 2, so ping-pong across
+//          the large/huge boundary moves once, not every time.
+#include <cstring>
+
+#include "api/alloc.hpp"
+#include "segment/huge.hpp"
+
+namespace fastpool {
+namespace {
+
+void* move_block(void* p, std::size_t old, std::size_t size) noexcept {
+  void* q = malloc_fast(size);
+  if (q == nullptr) return nullptr;  // errno set; p untouched
+  std::memcpy(q, p, size < old ? size : old);
+  free_fast(p);
+  return q;
+}
+
+}  // namespace
+
+void* realloc_impl(void* p, std::size_t size) noexcept {
+  if (p == nullptr) return malloc_fast(size);
+  if (size == 0) {  // glibc: frees and returns NULL
+    free_fast(p);
+    return nullptr;
+  }
+  Page* pg = page_of(p);
+  std::size_t old = usable_size(p);
+  switch (pg->kind) {
+    case PageKind::huge:
+      if (size <= kMaxLarge / 2) break;
+      if (void* q = huge::resize(pg, size)) return q;
+      if (size <= old) return p;
+      break;
+    case PageKind::large:
+      if (size <= kMaxClassSize && size < old / 2) break;
+      if (heap::large_resize(pg, size)) return p;
+      break;
+    default:
+      if (size <= old && (size >= old / 2 || old <= 64)) return p;
+      break;
+  }
+  return move_block(p, old, size);
+}
+
+}  // namespace fastpool

@@ -1,0 +1,237 @@
+// Heap lifecycle: the registry of heaps, thread start and exit (adoption, abandonment),
+// tidying abandoned heaps, process-wide trim, fork.
+#include <pthread.h>
+
+#include <new>
+
+#include "os/os.hpp"
+#include "router/heap.hpp"
+#include "segment/huge.hpp"
+#include "segment/meta.hpp"
+#include "segment/page_map.hpp"
+
+namespace fastpool {
+
+constinit Heap g_empty_heap{};
+__thread Heap* tls_heap __attribute__((tls_model("initial-exec"))) = &g_empty_heap;
+
+constexpr DirectTable kEmptyDirect = [] {
+  DirectTable t{};
+  for (Page*& p : t) p = &g_empty_page;
+  return t;
+}();
+__thread DirectTable tls_direct __attribute__((tls_model("initial-exec"))) = kEmptyDirect;
+
+namespace {
+
+// The registry: every heap ever made (a list that only grows at its head, so it can be
+// walked without the lock), and the abandoned ones in FIFO order, so that tidying goes
+// round all of them and adoption takes the longest-abandoned first.
+pthread_mutex_t g_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+Heap* g_all_heaps = nullptr;
+Heap* g_abandoned_head = nullptr;  // guarded by g_heaps_lock
+Heap* g_abandoned_tail = nullptr;
+std::size_t g_heap_count = 0;
+
+pthread_key_t g_exit_key;
+std::atomic<int> g_global_state{0};  // 0 none, 1 in progress, 2 done
+
+void on_thread_exit(void* arg) noexcept;
+void fork_prepare() noexcept;
+void fork_parent() noexcept;
+void fork_child() noexcept;
+
+void global_init() noexcept {
+  int expected = 0;
+  if (!g_global_state.compare_exchange_strong(expected, 1)) return;
+  pthread_key_create(&g_exit_key, on_thread_exit);
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
+  g_global_state.store(2, std::memory_order_release);
+}
+
+__attribute__((constructor)) void init_at_load() {
+  global_init();
+}
+
+Heap* new_heap_locked() noexcept {
+  void* m = meta::allocate(sizeof(Heap), alignof(Heap));
+  if (m == nullptr) return nullptr;
+  auto* h = new (m) Heap();
+  for (int c = 0; c < kClassCount; ++c)
+    h->classes[c].source() = PageSource{h, static_cast<std::uint8_t>(c)};
+  h->next_registered = g_all_heaps;
+  __atomic_store_n(&g_all_heaps, h, __ATOMIC_RELEASE);
+  ++g_heap_count;
+  return h;
+}
+
+void push_abandoned_locked(Heap* h) noexcept {
+  h->next_abandoned = nullptr;
+  if (g_abandoned_tail != nullptr)
+    g_abandoned_tail->next_abandoned = h;
+  else
+    g_abandoned_head = h;
+  g_abandoned_tail = h;
+}
+
+Heap* pop_abandoned_locked() noexcept {
+  Heap* h = g_abandoned_head;
+  if (h != nullptr) {
+    g_abandoned_head = h->next_abandoned;
+    if (g_abandoned_head == nullptr) g_abandoned_tail = nullptr;
+    h->next_abandoned = nullptr;
+  }
+  return h;
+}
+
+// Called by the owner. Once the heap is on the abandoned list another thread may adopt
+// it, so this thread lets go of it first: later frees here go the remote way. Nothing
+// is purged: the next thread to adopt the heap will want its pages warm, and what stays
+// unused is purged by the tidying after the usual delay.
+void abandon(Heap* h) noexcept {
+  heap::flush_remote();
+  heap::collect_remote(h);
+  heap::drop_current_pages(h);
+  tls_heap = &g_empty_heap;
+  tls_direct = kEmptyDirect;
+  pthread_mutex_lock(&g_heaps_lock);
+  h->abandoned = true;
+  push_abandoned_locked(h);
+  pthread_mutex_unlock(&g_heaps_lock);
+}
+
+// The key's value is the thread's heap, or g_empty_heap for a thread that only freed
+// (set so that its batch of remote frees is flushed here too).
+void on_thread_exit(void* arg) noexcept {
+  heap::flush_remote();
+  tls_remote.exit_hook = false;
+  tls_remote.exited = true;
+  auto* h = static_cast<Heap*>(arg);
+  if (h == nullptr || h != tls_heap || h == &g_empty_heap) return;
+  abandon(h);
+}
+
+void for_each_heap(void (*f)(Heap*)) noexcept {
+  for (Heap* h = __atomic_load_n(&g_all_heaps, __ATOMIC_ACQUIRE); h != nullptr;
+       h = h->next_registered)
+    f(h);
+}
+
+// Every span lock is held across fork, so that the child finds every heap's spans
+// consistent (their owners, gone in the child, may have been mid-update).
+void fork_prepare() noexcept {
+  pthread_mutex_lock(&g_heaps_lock);
+  for_each_heap([](Heap* h) { h->spans.lock.lock(); });
+  huge::fork_prepare();
+  segment::fork_prepare();
+  page_map::fork_prepare();
+  meta::fork_prepare();
+}
+void fork_parent() noexcept {
+  meta::fork_parent();
+  page_map::fork_parent();
+  segment::fork_parent();
+  huge::fork_parent();
+  for_each_heap([](Heap* h) { h->spans.lock.unlock(); });
+  pthread_mutex_unlock(&g_heaps_lock);
+}
+// The child has one thread. Other threads' heaps stay theirs (frees into them land on
+// their remote lists); only their locks are released.
+void fork_child() noexcept {
+  meta::fork_child();
+  page_map::fork_child();
+  segment::fork_child();
+  huge::fork_child();
+  for_each_heap([](Heap* h) { h->spans.lock.reset(); });
+  pthread_mutex_init(&g_heaps_lock, nullptr);
+}
+
+}  // namespace
+
+namespace heap {
+
+void arm_exit_hook() noexcept {
+  if (g_global_state.load(std::memory_order_acquire) != 2) return;
+  pthread_setspecific(g_exit_key, tls_heap);
+  tls_remote.exit_hook = true;
+}
+
+Heap* init_thread() noexcept {
+  global_init();
+  pthread_mutex_lock(&g_heaps_lock);
+  Heap* h = pop_abandoned_locked();
+  if (h != nullptr)
+    h->abandoned = false;
+  else
+    h = new_heap_locked();
+  pthread_mutex_unlock(&g_heaps_lock);
+  if (h == nullptr) return nullptr;
+  // Install before pthread_setspecific: should it allocate, it finds this heap ready.
+  tls_heap = h;
+  for (int c = 0; c < kClassCount; ++c) refresh_direct(h, c);
+  if (!tls_remote.exited) arm_exit_hook();
+  return h;
+}
+
+void release_after_exit() noexcept {
+  Heap* h = tls_heap;
+  if (h != &g_empty_heap) abandon(h);
+}
+
+void tidy_abandoned(int budget) noexcept {
+  Heap* taken[8];
+  int n = 0;
+  if (budget > 8) budget = 8;
+  if (pthread_mutex_trylock(&g_heaps_lock) != 0) return;
+  while (n < budget && (taken[n] = pop_abandoned_locked()) != nullptr) ++n;
+  pthread_mutex_unlock(&g_heaps_lock);
+  if (n == 0) return;
+  std::uint64_t now = os::now_ms();
+  for (int i = 0; i < n; ++i) {
+    collect_remote(taken[i]);
+    spans::purge_due(taken[i], now, 8);
+  }
+  pthread_mutex_lock(&g_heaps_lock);
+  for (int i = 0; i < n; ++i) push_abandoned_locked(taken[i]);
+  pthread_mutex_unlock(&g_heaps_lock);
+}
+
+bool trim_all() noexcept {
+  std::size_t released_before = segment::counters.released.load(std::memory_order_relaxed);
+  Heap* self = tls_heap;
+  flush_remote();
+  if (self != &g_empty_heap) {
+    collect_remote(self);
+    maintain(self, true);
+  }
+  // Abandoned heaps, held privately meanwhile: what others freed into them comes home.
+  pthread_mutex_lock(&g_heaps_lock);
+  Heap* list = g_abandoned_head;
+  g_abandoned_head = g_abandoned_tail = nullptr;
+  pthread_mutex_unlock(&g_heaps_lock);
+  for (Heap* h = list; h != nullptr; h = h->next_abandoned) collect_remote(h);
+  pthread_mutex_lock(&g_heaps_lock);
+  while (list != nullptr) {
+    Heap* next = list->next_abandoned;
+    push_abandoned_locked(list);
+    list = next;
+  }
+  pthread_mutex_unlock(&g_heaps_lock);
+  // Every heap's free spans go back now, under its span lock, whoever owns it; live
+  // owners are asked to collect their remote frees and drop empty pages on their next
+  // slow call.
+  for_each_heap([](Heap* h) {
+    spans::purge_all(h);
+    if (h != tls_heap) h->trim_requested.store(true, std::memory_order_relaxed);
+  });
+  huge::expire_cache(os::now_ms(), true);
+  segment::trim_cache();
+  return segment::counters.released.load(std::memory_order_relaxed) != released_before;
+}
+
+std::size_t heap_count() noexcept {
+  return g_heap_count;
+}
+
+}  // namespace heap
+}  // namespace fastpool

@@ -1,0 +1,160 @@
+#include "router/spans.hpp"
+
+#include "os/options.hpp"
+#include "os/os.hpp"
+#include "router/heap.hpp"
+
+namespace fastpool::spans {
+namespace {
+
+// --- the index (lock held)
+
+void unbin(HeapSpans& sp, Segment* s) noexcept {
+  if (s->prev != nullptr)
+    s->prev->next = s->next;
+  else
+    sp.bins[s->bin] = s->next;
+  if (s->next != nullptr) s->next->prev = s->prev;
+  if (sp.bins[s->bin] == nullptr) sp.nonempty &= ~(std::uint64_t{1} << s->bin);
+  s->next = s->prev = nullptr;
+}
+
+void bin(HeapSpans& sp, Segment* s, int k) noexcept {
+  s->bin = static_cast<std::uint8_t>(k);
+  s->prev = nullptr;
+  s->next = sp.bins[k];
+  if (s->next != nullptr) s->next->prev = s;
+  sp.bins[k] = s;
+  sp.nonempty |= std::uint64_t{1} << k;
+}
+
+// After s's free slices changed: file it under its new longest run.
+void refile(HeapSpans& sp, Segment* s) noexcept {
+  int k = segment::longest_free_run(s);
+  if (k == s->bin) return;
+  unbin(sp, s);
+  bin(sp, s, k);
+}
+
+// --- the purge queue (lock held)
+
+void dequeue(HeapSpans& sp, Segment* s) noexcept {
+  if (s->purge_prev != nullptr)
+    s->purge_prev->purge_next = s->purge_next;
+  else
+    sp.purge_head = s->purge_next;
+  if (s->purge_next != nullptr)
+    s->purge_next->purge_prev = s->purge_prev;
+  else
+    sp.purge_tail = s->purge_prev;
+  s->purge_next = s->purge_prev = nullptr;
+  s->queued = false;
+}
+
+// Slices of s just became dirty. The first ones start the delay and put s at the back
+// of the queue; later ones ride along with them.
+void dirtied(HeapSpans& sp, Segment* s, bool was_clean) noexcept {
+  if (!was_clean && s->queued) return;
+  if (s->queued) dequeue(sp, s);
+  s->purge_at_ms = os::now_ms() + static_cast<std::uint64_t>(option(Option::purge_delay_ms));
+  s->purge_prev = sp.purge_tail;
+  s->purge_next = nullptr;
+  if (sp.purge_tail != nullptr)
+    sp.purge_tail->purge_next = s;
+  else
+    sp.purge_head = s;
+  sp.purge_tail = s;
+  s->queued = true;
+}
+
+// Purges s, or gives it back when none of it is in use. Returns true if memory went back.
+bool purge_or_release(HeapSpans& sp, Segment* s) noexcept {
+  if (s->queued) dequeue(sp, s);
+  if (segment::all_free(s)) {
+    unbin(sp, s);
+    --sp.segments;
+    segment::release(s);
+    return true;
+  }
+  bool any = s->dirty_slices != 0;
+  segment::purge(s);
+  return any;
+}
+
+}  // namespace
+
+Page* take(Heap* h, int count, PageKind kind, bool* zeroed) noexcept {
+  FP_ASSERT(count >= 1 && count <= kMaxSpan);
+  HeapSpans& sp = h->spans;
+  os::SpinGuard g(sp.lock);
+  // Best fit: the smallest longest-run that holds the span; within it, resident
+  // (dirty) slices first, so RSS does not grow while freed memory sits idle.
+  std::uint64_t fits = sp.nonempty & ~((std::uint64_t{1} << count) - 1);
+  Segment* s;
+  int i;
+  if (fits != 0) {
+    s = sp.bins[__builtin_ctzll(fits)];
+    i = segment::find_free_run(s, count, true);
+    if (i < 0) i = segment::find_free_run(s, count);
+  } else {
+    s = segment::acquire(h);
+    if (s == nullptr) return nullptr;
+    ++sp.segments;
+    bin(sp, s, kMaxSpan);
+    i = 1;
+  }
+  FP_ASSERT(i >= 1);
+  Page* pg = segment::take_span(s, i, count, kind, zeroed);
+  refile(sp, s);
+  return pg;
+}
+
+void free(Heap* h, Page* pg) noexcept {
+  HeapSpans& sp = h->spans;
+  Segment* s = segment_of(pg);
+  os::SpinGuard g(sp.lock);
+  bool was_clean = s->dirty_slices == 0;
+  segment::free_span(s, pg);
+  refile(sp, s);
+  dirtied(sp, s, was_clean);
+}
+
+bool grow(Heap* h, Page* pg, int count) noexcept {
+  HeapSpans& sp = h->spans;
+  Segment* s = segment_of(pg);
+  os::SpinGuard g(sp.lock);
+  if (!segment::grow_span(s, pg, count)) return false;
+  refile(sp, s);
+  return true;
+}
+
+void shrink(Heap* h, Page* pg, int count) noexcept {
+  HeapSpans& sp = h->spans;
+  Segment* s = segment_of(pg);
+  os::SpinGuard g(sp.lock);
+  bool was_clean = s->dirty_slices == 0;
+  segment::shrink_span(s, pg, count);
+  refile(sp, s);
+  dirtied(sp, s, was_clean);
+}
+
+bool purge_due(Heap* h, std::uint64_t now_ms, int budget) noexcept {
+  HeapSpans& sp = h->spans;
+  if (__atomic_load_n(&sp.purge_head, __ATOMIC_RELAXED) == nullptr) return false;
+  os::SpinGuard g(sp.lock);
+  while (sp.purge_head != nullptr && sp.purge_head->purge_at_ms <= now_ms) {
+    if (budget-- == 0) return true;
+    purge_or_release(sp, sp.purge_head);
+  }
+  return false;
+}
+
+bool purge_all(Heap* h) noexcept {
+  HeapSpans& sp = h->spans;
+  os::SpinGuard g(sp.lock);
+  bool any = false;
+  while (sp.purge_head != nullptr) any |= purge_or_release(sp, sp.purge_head);
+  return any;
+}
+
+}  // namespace fastpool::spans
