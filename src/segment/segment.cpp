@@ -2,8 +2,6 @@
 
 #include <pthread.h>
 
-#include <new>
-
 #include "os/options.hpp"
 #include "os/os.hpp"
 #include "segment/page_map.hpp"
@@ -25,18 +23,13 @@ pthread_mutex_t g_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 constexpr std::uint64_t kAllSlices = ~std::uint64_t{0};
 constexpr std::uint64_t kHeaderSlice = 1;
 
-std::size_t header_bytes() noexcept {
-  std::size_t ps = os::page_size();
-  return (sizeof(Segment) + ps - 1) & ~(ps - 1);
-}
-
 void unmap_segment(Segment* s) noexcept {
   counters.segments.fetch_sub(1, std::memory_order_relaxed);
   counters.bytes_mapped.fetch_sub(kSegmentSize, std::memory_order_relaxed);
   os::unmap(s, kSegmentSize);
 }
 
-// A segment from the cache or the OS; its bytes past the header are zero.
+// A segment from the cache or the OS; all of it reads as zero, header included.
 Segment* take_segment() noexcept {
   Segment* s = nullptr;
   pthread_mutex_lock(&g_cache_lock);
@@ -50,15 +43,14 @@ Segment* take_segment() noexcept {
   return s;
 }
 
-// Takes a segment back: purged and cached, or unmapped.
+// Takes a segment back: purged whole (header too, so that it is as zero as a fresh one)
+// and cached, or unmapped.
 void give_segment(Segment* s) noexcept {
   std::size_t keep = static_cast<std::size_t>(option(Option::segment_cache));
   if (keep > kCacheMax) keep = kCacheMax;
   page_map::clear(s, kSegmentSize);
-  s->magic = 0;
-  std::size_t hb = header_bytes();
-  os::purge(reinterpret_cast<char*>(s) + hb, kSegmentSize - hb);
-  counters.released.fetch_add(kSegmentSize - hb, std::memory_order_relaxed);
+  os::purge(s, kSegmentSize);
+  counters.released.fetch_add(kSegmentSize, std::memory_order_relaxed);
   pthread_mutex_lock(&g_cache_lock);
   bool cached = static_cast<std::size_t>(g_cache_count) < keep;
   if (cached) g_cache[g_cache_count++] = s;
@@ -82,15 +74,12 @@ void map_own(Segment* s, int first, int count) noexcept {
 Segment* acquire(Heap* heap) noexcept {
   Segment* s = take_segment();
   if (s == nullptr) return nullptr;
+  // The records are not constructed: a Page's initial state is all zero bytes, which a
+  // fresh or wholly purged mapping holds already, and only the records of slices in use
+  // are ever touched (so a sparse segment keeps its header mostly non-resident).
   s->magic = kSegmentMagic;
   s->heap = heap;
   s->free_slices = kAllSlices & ~kHeaderSlice;
-  s->dirty_slices = 0;
-  s->purge_at_ms = 0;
-  s->next = s->prev = s->purge_next = s->purge_prev = nullptr;
-  s->bin = 0;
-  s->queued = false;
-  for (Page& pg : s->pages) new (&pg) Page();
   // The leaves first (the only step that can fail), then one record per slice.
   if (!page_map::set(s, kSegmentSize, &g_empty_page)) {
     give_segment(s);
