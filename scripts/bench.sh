@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks fastpool against glibc, jemalloc, mimalloc and tcmalloc (issue 4).
 # Usage: scripts/bench.sh [--quick] [--rounds N] [--only w1,w2] [--no-micro] [--check-targets]
-#                         [--allow-missing-fastpool]
+#                         [--allow-missing-fastpool] [--robust-only|--no-robust] (bench/run.py -h)
 #   --quick   one round of a short subset (< 2 min); writes bench/results/quick.{md,json,png}
 #   default   5 rounds of everything (~12 min);     writes bench/results/latest.{md,json,png}
 # The markdown table goes to stdout (paste it into README), progress to stderr.

@@ -5,6 +5,9 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <bit>
+#include <cstdint>
+
 #include "api/alloc.hpp"
 #include "fastpool/fastpool.h"
 #include "os/os.hpp"
@@ -17,12 +20,16 @@ bool valid_alignment(std::size_t a) noexcept {
   return a != 0 && (a & (a - 1)) == 0;
 }
 
-void* aligned_or_einval(std::size_t alignment, std::size_t size) noexcept {
-  if (!valid_alignment(alignment)) {
+// memalign and aligned_alloc as glibc 2.36 has them: an alignment that is not a power
+// of two is rounded up to one (0 and 1 mean none); only one above 2^63, which cannot be
+// rounded, is EINVAL.
+void* glibc_aligned(std::size_t alignment, std::size_t size) noexcept {
+  if (alignment > (SIZE_MAX >> 1) + 1) {
     errno = EINVAL;
     return nullptr;
   }
-  return aligned_alloc_fast(alignment, size);
+  if (alignment <= 16) return malloc_fast(size);
+  return aligned_alloc_fast(std::bit_ceil(alignment), size);
 }
 
 void* page_aligned(std::size_t size) noexcept {
@@ -82,15 +89,15 @@ FP_EXPORT void* calloc(size_t n, size_t size) noexcept { return calloc_impl(n, s
 FP_EXPORT void* realloc(void* p, size_t size) noexcept { return realloc_impl(p, size); }
 FP_EXPORT void* reallocarray(void* p, size_t n, size_t size) noexcept { return reallocarray_impl(p, n, size); }
 FP_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) noexcept { return posix_memalign_impl(out, alignment, size); }
-FP_EXPORT void* aligned_alloc(size_t alignment, size_t size) noexcept { return aligned_or_einval(alignment, size); }
-FP_EXPORT void* memalign(size_t alignment, size_t size) noexcept { return aligned_or_einval(alignment, size); }
+FP_EXPORT void* aligned_alloc(size_t alignment, size_t size) noexcept { return glibc_aligned(alignment, size); }
+FP_EXPORT void* memalign(size_t alignment, size_t size) noexcept { return glibc_aligned(alignment, size); }
 FP_EXPORT void* valloc(size_t size) noexcept { return page_aligned(size); }
 FP_EXPORT void* pvalloc(size_t size) noexcept { return pvalloc_impl(size); }
 FP_EXPORT size_t malloc_usable_size(void* p) noexcept { return usable_size(p); }
 FP_EXPORT void cfree(void* p) noexcept { free_fast(p); }
 
 // Accepted for compatibility; fastpool answers with its own state.
-FP_EXPORT int malloc_trim(size_t) noexcept { collect_all(); return 1; }
+FP_EXPORT int malloc_trim(size_t) noexcept { return collect_all() ? 1 : 0; }
 FP_EXPORT int mallopt(int, int) noexcept { return 1; }
 FP_EXPORT struct mallinfo2 mallinfo2(void) noexcept { return info<struct mallinfo2>(); }
 FP_EXPORT struct mallinfo mallinfo(void) noexcept { return info<struct mallinfo>(); }
@@ -99,7 +106,7 @@ FP_EXPORT void* __libc_malloc(size_t size) noexcept { return malloc_fast(size); 
 FP_EXPORT void __libc_free(void* p) noexcept { free_fast(p); }
 FP_EXPORT void* __libc_calloc(size_t n, size_t size) noexcept { return calloc_impl(n, size); }
 FP_EXPORT void* __libc_realloc(void* p, size_t size) noexcept { return realloc_impl(p, size); }
-FP_EXPORT void* __libc_memalign(size_t alignment, size_t size) noexcept { return aligned_or_einval(alignment, size); }
+FP_EXPORT void* __libc_memalign(size_t alignment, size_t size) noexcept { return glibc_aligned(alignment, size); }
 FP_EXPORT void* __libc_valloc(size_t size) noexcept { return page_aligned(size); }
 FP_EXPORT void* __libc_pvalloc(size_t size) noexcept { return pvalloc_impl(size); }
 // clang-format on
