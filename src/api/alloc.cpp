@@ -205,9 +205,9 @@ __attribute__((destructor)) void report_at_exit() {
   if (option(Option::verbose) == 0) return;
   os::Message m;
   m << "fastpool: segments " << segment::counters.segments.load() << ", mapped "
-    << segment::counters.bytes_mapped.load() / 1024 << " KiB, huge blocks "
-    << huge::live_count() << ", heaps " << heap::heap_count() << ", metadata "
-    << (meta::bytes_mapped() / 1024) << " KiB\n";
+    << segment::counters.bytes_mapped.load() / 1024 << " KiB, huge blocks " << huge::live_count()
+    << ", heaps " << heap::heap_count() << ", metadata " << (meta::bytes_mapped() / 1024)
+    << " KiB\n";
   m.emit();
 }
 

@@ -53,7 +53,7 @@ struct Heap {
   HeapSpans spans;
   std::uint32_t slow_calls = 0;
   std::uint64_t next_maintenance_ms = 0;
-  bool abandoned = false;  // guarded by the registry lock
+  bool abandoned = false;           // guarded by the registry lock
   Heap* next_registered = nullptr;  // written once, before the heap is published
   Heap* next_abandoned = nullptr;   // guarded by the registry lock
 

@@ -18,7 +18,7 @@
 
 namespace fastpool {
 
-inline constexpr std::size_t kMaxSmall = 32 * 1024;  // the malloc fast path's tables end here
+inline constexpr std::size_t kMaxSmall = 32 * 1024;       // the malloc fast path's tables end here
 inline constexpr std::size_t kMaxClassSize = 512 * 1024;  // classes end here; then large spans
 inline constexpr std::size_t kDirectMax = 1024;  // sizes the malloc fast path serves by table
 inline constexpr std::size_t kDirectSlots = kDirectMax / 8 + 1;

@@ -24,7 +24,7 @@ namespace fastpool {
 inline constexpr std::size_t kMaxLarge = std::size_t{2} << 20;  // above: huge
 
 struct HugeHeader {
-  Page page;  // first: the page map points here
+  Page page;           // first: the page map points here
   std::size_t mapped;  // bytes of the mapping (a multiple of kSliceSize)
   std::size_t offset;  // the block's offset from the mapping's start
   HugeHeader* next;    // cache links (guarded by the cache lock)

@@ -39,8 +39,8 @@ inline constexpr std::uintptr_t kOwnerFlags = kOwnerCounted | kOwnerFull;
 // Invariants:
 //   kind == small:  pool holds blocks of class `size_class`; the page is on its heap's
 //                   class queue; owner == heap | flags as above.
-//   kind == large:  pool holds one block of slice_count slices, handed out at
-//                   start + large_offset; owner == heap|kOwnerCounted|kOwnerFull.
+//   kind == large:  pool holds one block of slice_count slices, handed out at its
+//                   start; owner == heap|kOwnerCounted|kOwnerFull.
 //   kind == huge:   the record in a huge block's header (segment/huge.hpp); owner == 0.
 //   kind == unused: owner == 0 (free slices, cached huge mappings, the sentinel).
 // The free fast path compares `owner` with the caller's heap: equal means "my current
@@ -58,7 +58,6 @@ struct alignas(128) Page {
   PageKind kind = PageKind::unused;
   std::uint8_t size_class = 0;
   std::uint8_t slice_count = 0;
-  std::uint32_t large_offset = 0;  // large: the handed-out pointer's offset from the start
   // small: ceil(2^40 / block size), so that checking a freed pointer is the start of a
   // block is a multiply, not a division: offset / size == (offset * magic) >> 40 exactly
   // for every offset below 2^40 / size (pages are sized to stay below it).

@@ -35,8 +35,8 @@ FP_FAST_PATH Page* page_or_null(const void* p) noexcept {
   auto slice = reinterpret_cast<std::uintptr_t>(p) >> kSliceShift;
   std::uintptr_t leaf = __atomic_load_n(&g_page_map_top[slice >> kLeafBits], __ATOMIC_RELAXED);
   if (FP_UNLIKELY(leaf == 0)) return nullptr;
-  Page* pg = __atomic_load_n(reinterpret_cast<Page**>(leaf + slice * sizeof(Page*)),
-                             __ATOMIC_RELAXED);
+  Page* pg =
+      __atomic_load_n(reinterpret_cast<Page**>(leaf + slice * sizeof(Page*)), __ATOMIC_RELAXED);
   if (pg == nullptr) __builtin_unreachable();  // leaves hold records or the sentinel
   return pg;
 }

@@ -92,8 +92,12 @@ std::size_t status_field(const char* name) {
   if (at == nullptr) return 0;
   return static_cast<std::size_t>(strtoull(at + strlen(name), nullptr, 10)) * KiB;
 }
-std::size_t rss() { return status_field("VmRSS:"); }
-std::size_t vm_size() { return status_field("VmSize:"); }
+std::size_t rss() {
+  return status_field("VmRSS:");
+}
+std::size_t vm_size() {
+  return status_field("VmSize:");
+}
 long long rss_growth(std::size_t base) {
   return static_cast<long long>(rss()) - static_cast<long long>(base);
 }
@@ -136,7 +140,8 @@ std::size_t for_each_mapping(F&& f) {
     have += static_cast<std::size_t>(r);
     char* start = buf;
     char* end = buf + have;
-    while (char* nl = static_cast<char*>(memchr(start, '\n', static_cast<std::size_t>(end - start)))) {
+    while (char* nl =
+               static_cast<char*>(memchr(start, '\n', static_cast<std::size_t>(end - start)))) {
       *nl = '\0';
       line(start);
       start = nl + 1;
@@ -280,7 +285,8 @@ TEST_CASE("3. realloc ping-pong 3 MiB <-> 10 MiB 1000 times under 1 s, contents 
   CHECK(bad == 0);
 }
 
-TEST_CASE("4. shrink to fit: 20000 x (malloc 32 KiB, memset, realloc to 100 B) kept, RSS < +64 MiB") {
+TEST_CASE(
+    "4. shrink to fit: 20000 x (malloc 32 KiB, memset, realloc to 100 B) kept, RSS < +64 MiB") {
   constexpr int kCount = 20000;
   std::vector<unsigned char*> kept(kCount, nullptr);
   std::size_t base = trimmed_rss();
@@ -438,7 +444,7 @@ TEST_CASE("7a. every power-of-two alignment from 16 to 1 GiB, through all four i
       p = memalign(a, n);
       if (use("memalign", p, a, n)) free(p);
       try {
-        p = ::operator new(n, std::align_val_t{a});
+        p = ::operator new (n, std::align_val_t{a});
         // malloc_usable_size does not apply to operator new's memory in general
         auto* b = static_cast<unsigned char*>(p);
         if (!aligned(p, a)) {
@@ -447,7 +453,7 @@ TEST_CASE("7a. every power-of-two alignment from 16 to 1 GiB, through all four i
           b[0] = 1;
           b[n - 1] = 2;
         }
-        ::operator delete(p, std::align_val_t{a});
+        ::operator delete (p, std::align_val_t{a});
       } catch (const std::bad_alloc&) {
         fail("operator new (bad_alloc)", a, n, nullptr);
       }
@@ -458,7 +464,9 @@ TEST_CASE("7a. every power-of-two alignment from 16 to 1 GiB, through all four i
                                         << first_failures);
 }
 
-TEST_CASE("7b. memalign with a non-power-of-two alignment rounds it up (glibc); posix_memalign says EINVAL") {
+TEST_CASE(
+    "7b. memalign with a non-power-of-two alignment rounds it up (glibc); posix_memalign says "
+    "EINVAL") {
   // glibc 2.36 (_mid_memalign): an alignment up to 16 is malloc's; above, at least 32,
   // rounded up to the next power of two.
   int failures = 0;
@@ -514,8 +522,8 @@ TEST_CASE("7c. aligned_alloc with a non-power-of-two alignment rounds it up (gli
 }
 
 TEST_CASE("8. usable size stays within 12.5% + 16 B of the request, 1 B .. 2 MiB") {
-  std::vector<std::size_t> sizes{33000, 40000, 70000, 100000, 300000, 600000, 1000000, 1500000,
-                                 2000000};
+  std::vector<std::size_t> sizes{33000,  40000,   70000,   100000, 300000,
+                                 600000, 1000000, 1500000, 2000000};
   for (std::size_t n = 1; n <= 64 * KiB; n += 997) sizes.push_back(n);
   for (std::size_t n = 64 * KiB; n <= 2 * MiB; n += 32771) sizes.push_back(n);
   int too_big = 0, too_small = 0;
@@ -540,15 +548,16 @@ TEST_CASE("8. usable size stays within 12.5% + 16 B of the request, 1 B .. 2 MiB
     }
     free(p);
   }
-  MESSAGE("usable size: closest to the bound malloc(" << worst_n << ") -> " << worst_u << " ("
-                                                      << worst_ratio << " of the bound); " << too_big
-                                                      << " of " << sizes.size() << " over it");
+  MESSAGE("usable size: closest to the bound malloc("
+          << worst_n << ") -> " << worst_u << " (" << worst_ratio << " of the bound); " << too_big
+          << " of " << sizes.size() << " over it");
   CHECK_MESSAGE(too_big == 0, too_big << " sizes over n * 1.125 + 16, worst malloc(" << worst_n
                                       << ") -> " << worst_u);
   CHECK(too_small == 0);
 }
 
-TEST_CASE("9. exited threads' blocks freed by main: after malloc_trim(0) RSS is back within 16 MiB") {
+TEST_CASE(
+    "9. exited threads' blocks freed by main: after malloc_trim(0) RSS is back within 16 MiB") {
   constexpr int kThreads = 8;
   constexpr std::size_t kBlock = 64 * KiB;
   constexpr std::size_t kPer = 16 * MiB / kBlock;
@@ -578,8 +587,8 @@ TEST_CASE("9. exited threads' blocks freed by main: after malloc_trim(0) RSS is 
                                                << " MiB, after free + trim +" << mib(growth)
                                                << " MiB");
   CHECK(missing == 0);
-  CHECK_MESSAGE(growth < static_cast<long long>(16 * MiB), "RSS stayed " << mib(growth)
-                                                                         << " MiB above base");
+  CHECK_MESSAGE(growth < static_cast<long long>(16 * MiB),
+                "RSS stayed " << mib(growth) << " MiB above base");
 }
 
 TEST_CASE("10. an idle thread's freed memory goes back on malloc_trim(0) from main") {
@@ -622,8 +631,8 @@ TEST_CASE("10. an idle thread's freed memory goes back on malloc_trim(0) from ma
           << mib(static_cast<long long>(before_trim) - static_cast<long long>(base))
           << " MiB, after +" << mib(growth) << " MiB");
   CHECK(missing == 0);
-  CHECK_MESSAGE(growth < static_cast<long long>(32 * MiB), "RSS stayed " << mib(growth)
-                                                                         << " MiB above base");
+  CHECK_MESSAGE(growth < static_cast<long long>(32 * MiB),
+                "RSS stayed " << mib(growth) << " MiB above base");
 }
 
 TEST_CASE("11. a part batch of remote frees from an idle thread is given back on malloc_trim(0)") {
@@ -662,8 +671,8 @@ TEST_CASE("11. a part batch of remote frees from an idle thread is given back on
   MESSAGE("31 x 2 MiB freed by an idle thread: peak +"
           << mib(static_cast<long long>(peak) - static_cast<long long>(base))
           << " MiB, after trim +" << mib(growth) << " MiB");
-  CHECK_MESSAGE(growth < static_cast<long long>(16 * MiB), "RSS stayed " << mib(growth)
-                                                                         << " MiB above base");
+  CHECK_MESSAGE(growth < static_cast<long long>(16 * MiB),
+                "RSS stayed " << mib(growth) << " MiB above base");
 }
 
 TEST_CASE("12. frees after the TSD destructors (strerror's buffer) do not leak per thread") {
@@ -704,9 +713,9 @@ TEST_CASE("12. frees after the TSD destructors (strerror's buffer) do not leak p
     if (seconds_since(t0) > 30.0) break;
   }
   long long growth = rss_growth(low);
-  MESSAGE(done << " threads calling strerror: " << seconds_since(t0) << " s, RSS +"
-               << mib(growth) << " MiB over the lowest seen (" << mib(low) << " MiB; at start "
-               << mib(base) << " MiB)");
+  MESSAGE(done << " threads calling strerror: " << seconds_since(t0) << " s, RSS +" << mib(growth)
+               << " MiB over the lowest seen (" << mib(low) << " MiB; at start " << mib(base)
+               << " MiB)");
   CHECK(empty == 0);
   CHECK(damaged == 0);
   CHECK(done >= kThreads);
@@ -761,11 +770,11 @@ TEST_CASE("13. malloc(40000) with 1 GiB live in 1-64 KiB blocks: calls under 1 m
   double mean = 0;
   for (double w : wall) mean += w;
   mean /= kPairs;
-  MESSAGE("malloc(40000) with " << live.size() << " live blocks (" << mib(total)
-                                << " MiB): worst " << worst * 1e6 << " us (CPU "
-                                << worst_cpu * 1e6 << " us, wall " << worst_wall * 1e6
-                                << " us), " << slow << " of 1 ms or more, wall p99.9 "
-                                << p999 * 1e6 << " us, mean " << mean * 1e6 << " us");
+  MESSAGE("malloc(40000) with " << live.size() << " live blocks (" << mib(total) << " MiB): worst "
+                                << worst * 1e6 << " us (CPU " << worst_cpu * 1e6 << " us, wall "
+                                << worst_wall * 1e6 << " us), " << slow
+                                << " of 1 ms or more, wall p99.9 " << p999 * 1e6 << " us, mean "
+                                << mean * 1e6 << " us");
   // 1 ms for every call, but for at most two (a rare stall of the shared machine shows
   // on both clocks); none may take 10 ms.
   CHECK_MESSAGE(slow <= 2, slow << " calls of 1 ms or more, worst " << worst * 1e6 << " us");
@@ -773,7 +782,8 @@ TEST_CASE("13. malloc(40000) with 1 GiB live in 1-64 KiB blocks: calls under 1 m
   CHECK_MESSAGE(p999 < 1e-3, "p99.9 malloc(40000): " << p999 * 1e6 << " us wall");
 }
 
-TEST_CASE("14. malloc(1 MiB)/free with 20000 live 256 KiB-1 MiB blocks: pairs < 1 ms, mean < 20 us") {
+TEST_CASE(
+    "14. malloc(1 MiB)/free with 20000 live 256 KiB-1 MiB blocks: pairs < 1 ms, mean < 20 us") {
   Rng rng{0x9e3779b97f4a7c15ull};
   constexpr int kLive = 20000;
   std::vector<unsigned char*> live(kLive, nullptr);
@@ -846,11 +856,11 @@ TEST_CASE("15. under ulimit -v 4 GiB: a child allocates 1 GiB, and an exec'd ls 
   std::string preload = env ? env : "";
   CHECK_MESSAGE(WIFEXITED(status), "ls killed, status " << status);
   CHECK_MESSAGE(WEXITSTATUS(status) == 0, "ls / under RLIMIT_AS 4 GiB (LD_PRELOAD="
-                                              << preload << "): exit "
-                                              << WEXITSTATUS(status));
+                                              << preload << "): exit " << WEXITSTATUS(status));
 }
 
-TEST_CASE("16. address space at rest: < 1 GiB of accessible anonymous mappings, big ones PROT_NONE") {
+TEST_CASE(
+    "16. address space at rest: < 1 GiB of accessible anonymous mappings, big ones PROT_NONE") {
   // Counted: anonymous mappings other than PROT_NONE reservations and the brk [heap]
   // (glibc's; a block live near its top pins everything below, which is no rule of the
   // mmap-based heap measured here). Any accessible mapping of 1 GiB or more fails.
@@ -888,12 +898,11 @@ TEST_CASE("16. address space at rest: < 1 GiB of accessible anonymous mappings, 
   });
   MESSAGE("at rest: " << lines << " mappings; anonymous accessible " << mib(accessible)
                       << " MiB, anonymous PROT_NONE " << mib(reserved) << " MiB, [heap] "
-                      << mib(brk_heap)
-                      << " MiB; largest anonymous:\n  " << largest[0] << "\n  " << largest[1]
-                      << "\n  " << largest[2]);
+                      << mib(brk_heap) << " MiB; largest anonymous:\n  " << largest[0] << "\n  "
+                      << largest[1] << "\n  " << largest[2]);
   CHECK_MESSAGE(accessible < GiB, "accessible anonymous mappings: " << mib(accessible) << " MiB");
-  CHECK_MESSAGE(big_accessible == 0, big_accessible << " accessible mappings of 1 GiB or more, first: "
-                                                    << first_big);
+  CHECK_MESSAGE(big_accessible == 0,
+                big_accessible << " accessible mappings of 1 GiB or more, first: " << first_big);
 }
 
 TEST_CASE("17. the mapping count stays bounded under churn of 1 KiB-16 MiB blocks") {
