@@ -53,7 +53,6 @@ struct Heap {
   HeapSpans spans;
   std::uint32_t slow_calls = 0;
   std::uint64_t next_maintenance_ms = 0;
-  bool abandoned = false;           // guarded by the registry lock
   Heap* next_registered = nullptr;  // written once, before the heap is published
   Heap* next_abandoned = nullptr;   // guarded by the registry lock
 
@@ -98,6 +97,8 @@ namespace heap {
 Heap* init_thread() noexcept;
 // A thread past its exit hook that allocated again lets go of its heap at once.
 void release_after_exit() noexcept;
+// Sets the calling thread's exit key, so that its exit flushes its remote batch.
+void arm_exit_hook() noexcept;
 // Tidies up to `budget` abandoned heaps (remote frees collected, due purges done).
 void tidy_abandoned(int budget) noexcept;
 // Process-wide trim: every heap's free memory back to the OS. True if any was.

@@ -95,7 +95,6 @@ void abandon(Heap* h) noexcept {
   tls_heap = &g_empty_heap;
   tls_direct = kEmptyDirect;
   pthread_mutex_lock(&g_heaps_lock);
-  h->abandoned = true;
   push_abandoned_locked(h);
   pthread_mutex_unlock(&g_heaps_lock);
 }
@@ -160,10 +159,7 @@ Heap* init_thread() noexcept {
   global_init();
   pthread_mutex_lock(&g_heaps_lock);
   Heap* h = pop_abandoned_locked();
-  if (h != nullptr)
-    h->abandoned = false;
-  else
-    h = new_heap_locked();
+  if (h == nullptr) h = new_heap_locked();
   pthread_mutex_unlock(&g_heaps_lock);
   if (h == nullptr) return nullptr;
   // Install before pthread_setspecific: should it allocate, it finds this heap ready.

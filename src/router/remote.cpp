@@ -7,8 +7,6 @@ __thread RemoteBatch tls_remote __attribute__((tls_model("initial-exec"))) = {};
 
 namespace heap {
 
-void arm_exit_hook() noexcept;
-
 void start_remote_batch(Heap* owner, void* p) noexcept {
   RemoteBatch& r = tls_remote;
   flush_remote();

@@ -26,6 +26,24 @@ void misuse(const char* kind) {
     free(p);
     free(opaque(p));
   }
+  // Caught by the release library too: none of these reaches a fast path.
+  if (strcmp(kind, "stack") == 0) {
+    char local[32];
+    free(opaque(local));
+  }
+  if (strcmp(kind, "far") == 0) free(opaque(reinterpret_cast<void*>(0x123456789000)));
+  if (strcmp(kind, "large_interior") == 0) free(opaque(static_cast<char*>(malloc(1000000)) + 4096));
+  if (strcmp(kind, "large_double") == 0) {
+    void* p = malloc(1000000);
+    free(p);
+    free(opaque(p));
+  }
+  if (strcmp(kind, "huge_interior") == 0) free(opaque(static_cast<char*>(malloc(8 << 20)) + 65536));
+  if (strcmp(kind, "huge_double") == 0) {
+    void* p = malloc(8 << 20);
+    free(p);
+    free(opaque(p));
+  }
 }
 
 }  // namespace
