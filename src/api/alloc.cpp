@@ -82,7 +82,7 @@ bool is_block_start(Page* pg, const void* p) noexcept {
 }
 
 Heap* owner_of(Page* pg) noexcept {
-  return reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_acquire) & ~kOwnerFlags);
+  return pg->heap;
 }
 
 }  // namespace
@@ -130,10 +130,10 @@ void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
     if (FP_UNLIKELY(pg->pool.unused())) heap::page_emptied(tls_heap, pg);
     return;
   }
-  auto heap = owner & ~kOwnerFlags;
-  if (FP_LIKELY(heap != 0 && heap != self && pg->kind == PageKind::small &&
+  Heap* heap = pg->heap;  // null for the sentinel and huge blocks
+  if (FP_LIKELY(pg->kind == PageKind::small && heap != tls_heap &&
                 pg->size_class < kBatchedClasses && is_small_block_start(pg, p)))
-    return heap::free_remote(reinterpret_cast<Heap*>(heap), p);
+    return heap::free_remote(heap, p);
   free_slow(p);
 }
 

@@ -62,11 +62,9 @@ FP_SLOW_PATH void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexc
 
 FP_FAST_PATH void free_fast(void* p) noexcept {
   if constexpr (kCheckedFree) check_free(p);
-  Page* pg = page_or_null(p);  // null for NULL and far from any fastpool memory
-  if (FP_UNLIKELY(pg == nullptr)) return free_slow(p);
+  Page* pg = page_of(p);  // NULL and foreign pointers find the sentinel, owned by no heap
   auto owner = pg->owner.load(std::memory_order_relaxed);
-  if (FP_LIKELY(owner == reinterpret_cast<std::uintptr_t>(tls_heap)))
-    return pg->pool.push_uncounted(p);  // my current page
+  if (FP_LIKELY(is_thread_owner(owner))) return pg->pool.push_uncounted(p);  // my current page
   free_other_page(p, pg, owner);
 }
 

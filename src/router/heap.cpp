@@ -9,15 +9,15 @@ namespace {
 
 // Slots of the direct table per class: [first, last], empty range for larger classes.
 struct SlotRange {
-  std::uint8_t first, last;
+  std::uint16_t first, last;
 };
 constexpr auto kSlots = [] {
   std::array<SlotRange, kClassCount> r{};
   for (auto& x : r) x = {1, 0};
   for (std::size_t w = 0; w < kDirectSlots; ++w) {
     SlotRange& x = r[kDirectClass[w]];
-    if (x.first > x.last) x.first = static_cast<std::uint8_t>(w);
-    x.last = static_cast<std::uint8_t>(w);
+    if (x.first > x.last) x.first = static_cast<std::uint16_t>(w);
+    x.last = static_cast<std::uint16_t>(w);
   }
   return r;
 }();
@@ -48,10 +48,6 @@ constexpr std::uint64_t kMaintainPeriodMs = 10;
 constexpr int kPurgeBudget = 8;  // segments purged per maintenance: bounds its cost
 constexpr int kTidyBudget = 4;   // abandoned heaps tidied per maintenance
 
-Heap* owner_heap(Page* pg) noexcept {
-  return reinterpret_cast<Heap*>(pg->owner.load(std::memory_order_relaxed) & ~kOwnerFlags);
-}
-
 int slices_for(std::size_t size) noexcept {
   return static_cast<int>((size + kSliceSize - 1) / kSliceSize);
 }
@@ -66,6 +62,7 @@ Page* PageSource::grow(std::size_t) noexcept {
   std::size_t bsize = class_size(size_class);
   pg->pool.init(page_start(pg), bsize, static_cast<std::size_t>(slices) * kSliceSize / bsize);
   pg->size_class = size_class;
+  pg->heap = heap;
   pg->block_magic = ((std::uint64_t{1} << 40) + bsize - 1) / bsize;
   pg->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted,
                   std::memory_order_relaxed);
@@ -85,11 +82,11 @@ void refresh_direct(Heap* h, int c) noexcept {
   Page* old = h->current[c];
   if (old == cur) return;
   auto self = reinterpret_cast<std::uintptr_t>(h);
-  if (old->kind == PageKind::small && old->owner.load(std::memory_order_relaxed) == self) {
+  if (old->kind == PageKind::small && is_current_word(old->owner.load(std::memory_order_relaxed))) {
     old->pool.recount_used();
     old->owner.store(self | kOwnerCounted, std::memory_order_relaxed);
   }
-  if (cur != &g_empty_page) cur->owner.store(self, std::memory_order_relaxed);
+  if (cur != &g_empty_page) cur->owner.store(thread_owner_word(), std::memory_order_relaxed);
   h->current[c] = cur;
   for (int w = kSlots[c].first; w <= kSlots[c].last; ++w) tls_direct[w] = cur;
 }
@@ -105,7 +102,8 @@ void drop_current_pages(Heap* h) noexcept {
   for (int c = 0; c < kClassCount; ++c) {
     Page* cur = h->current[c];
     h->current[c] = &g_empty_page;
-    if (cur == &g_empty_page || cur->owner.load(std::memory_order_relaxed) != self) continue;
+    if (cur == &g_empty_page || !is_current_word(cur->owner.load(std::memory_order_relaxed)))
+      continue;
     cur->pool.recount_used();
     cur->owner.store(self | kOwnerCounted, std::memory_order_relaxed);
     if (cur->pool.unused()) page_emptied(h, cur);
@@ -172,21 +170,22 @@ void* large_alloc(Heap* h, std::size_t size, bool* zeroed) noexcept {
   if (pg == nullptr) return nullptr;
   char* start = page_start(pg);
   pg->pool.init_all_used(start, static_cast<std::size_t>(count) * kSliceSize, 1);
+  pg->heap = h;
   pg->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted | kOwnerFull,
                   std::memory_order_relaxed);
   return start;
 }
 
 void free_large(Page* pg) noexcept {
-  spans::free(owner_heap(pg), pg);
+  spans::free(pg->heap, pg);
 }
 
 bool large_resize(Page* pg, std::size_t size) noexcept {
   int count = slices_for(size), have = pg->slice_count;
   if (count > kMaxSpan) return false;
   if (count < have)
-    spans::shrink(owner_heap(pg), pg, count);
-  else if (count > have && !spans::grow(owner_heap(pg), pg, count))
+    spans::shrink(pg->heap, pg, count);
+  else if (count > have && !spans::grow(pg->heap, pg, count))
     return false;
   pg->pool.init_all_used(pg->pool.start(), static_cast<std::size_t>(count) * kSliceSize, 1);
   return true;

@@ -65,8 +65,8 @@ struct Heap {
 extern FP_INTERNAL Heap g_empty_heap;
 extern FP_INTERNAL __thread Heap* tls_heap __attribute__((tls_model("initial-exec")));
 
-// The direct table: tls_direct[(size + 7) / 8] is the current page of the class serving
-// that size, or g_empty_page; never null, so the malloc fast path needs no check. It
+// The direct table: tls_direct[size] is the current page of the class serving that size
+// (up to kDirectMax), or g_empty_page; never null, so the malloc fast path needs no check. It
 // lives in the thread (not the heap) to save the fast path a load; it mirrors the
 // current pages of tls_heap's class queues (heap::refresh_direct keeps it so).
 // A new thread's table is all g_empty_page: its first malloc misses into the slow path,

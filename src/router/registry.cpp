@@ -135,13 +135,21 @@ void fork_parent() noexcept {
   pthread_mutex_unlock(&g_heaps_lock);
 }
 // The child has one thread. Other threads' heaps stay theirs (frees into them land on
-// their remote lists); only their locks are released.
+// their remote lists); their locks are released, and their current pages lose the owner
+// word of a thread that does not exist here (a new thread may get its thread pointer).
 void fork_child() noexcept {
   meta::fork_child();
   page_map::fork_child();
   segment::fork_child();
   huge::fork_child();
-  for_each_heap([](Heap* h) { h->spans.lock.reset(); });
+  for_each_heap([](Heap* h) {
+    h->spans.lock.reset();
+    if (h == tls_heap) return;
+    for (Page* cur : h->current)
+      if (is_current_word(cur->owner.load(std::memory_order_relaxed)))
+        cur->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted,
+                         std::memory_order_relaxed);
+  });
   pthread_mutex_init(&g_heaps_lock, nullptr);
 }
 

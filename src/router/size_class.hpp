@@ -21,7 +21,9 @@ namespace fastpool {
 inline constexpr std::size_t kMaxSmall = 32 * 1024;       // the malloc fast path's tables end here
 inline constexpr std::size_t kMaxClassSize = 512 * 1024;  // classes end here; then large spans
 inline constexpr std::size_t kDirectMax = 1024;  // sizes the malloc fast path serves by table
-inline constexpr std::size_t kDirectSlots = kDirectMax / 8 + 1;
+// One slot per size: the malloc fast path indexes the table with the size itself (no
+// rounding instructions), at 8 KiB of TLS per thread.
+inline constexpr std::size_t kDirectSlots = kDirectMax + 1;
 inline constexpr int kClassCount = 9 + 8 * 12;  // 2^7..2^18: twelve powers of two
 // Classes whose blocks another thread's free may hold back in its batch (router/remote):
 // up to 32 KiB, so a batch pins at most kRemoteBatch * 32 KiB.
@@ -53,16 +55,15 @@ constexpr int size_class(std::size_t size) noexcept {
   return 9 + (log - 7) * 8 + (k - 1);
 }
 
-// The direct table: word count (size+7)/8 -> class, for sizes <= kDirectMax.
+// The direct table: size -> class, for sizes <= kDirectMax.
 inline constexpr auto kDirectClass = [] {
   std::array<std::uint8_t, kDirectSlots> t{};
-  for (std::size_t w = 0; w < kDirectSlots; ++w)
-    t[w] = static_cast<std::uint8_t>(size_class(w * 8));
+  for (std::size_t n = 0; n < kDirectSlots; ++n) t[n] = static_cast<std::uint8_t>(size_class(n));
   return t;
 }();
 
 FP_FAST_PATH constexpr std::size_t direct_slot(std::size_t size) noexcept {
-  return (size + 7) >> 3;
+  return size;
 }
 
 // The medium table: (size + 127) / 128 -> class, for kDirectMax < size <= kMaxSmall. Exact

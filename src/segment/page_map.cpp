@@ -2,12 +2,26 @@
 
 #include <pthread.h>
 
+#include <cstddef>
+
 #include "segment/meta.hpp"
 
 namespace fastpool {
 
 constinit Page g_empty_page{};
-constinit std::uintptr_t g_page_map_top[kTopEntries] = {};
+
+namespace {
+// Every top word leads to the sentinel leaf (see the encoding in page_map.hpp).
+constexpr PageMap initial_page_map() {
+  PageMap m{};
+  constexpr std::uintptr_t to_leaf = offsetof(PageMap, sentinel_leaf);
+  for (std::size_t chunk = 0; chunk < kTopEntries; chunk += 4096)  // constexpr loop limit
+    for (std::size_t i = chunk; i < chunk + 4096; ++i) m.top[i] = to_leaf - i * kLeafBytes;
+  for (Page*& e : m.sentinel_leaf) e = &g_empty_page;
+  return m;
+}
+}  // namespace
+constinit PageMap g_page_map = initial_page_map();
 
 namespace page_map {
 namespace {
@@ -16,25 +30,29 @@ namespace {
 pthread_mutex_t g_leaf_lock = PTHREAD_MUTEX_INITIALIZER;
 std::size_t g_leaf_bytes = 0;  // guarded by g_leaf_lock
 
-constexpr std::uintptr_t kLeafBias = kLeafEntries * sizeof(Page*);
+std::uintptr_t encode(Page** leaf, std::size_t top) noexcept {
+  return reinterpret_cast<std::uintptr_t>(leaf) -
+         reinterpret_cast<std::uintptr_t>(g_page_map.top) - top * kLeafBytes;
+}
 
+// The leaf of top index `top`, or null while it is the shared sentinel leaf.
 Page** leaf_of(std::size_t top) noexcept {
-  std::uintptr_t biased = __atomic_load_n(&g_page_map_top[top], __ATOMIC_ACQUIRE);
-  return biased == 0 ? nullptr : reinterpret_cast<Page**>(biased + top * kLeafBias);
+  std::uintptr_t word = __atomic_load_n(&g_page_map.top[top], __ATOMIC_ACQUIRE);
+  if (word == encode(g_page_map.sentinel_leaf, top)) return nullptr;
+  return reinterpret_cast<Page**>(reinterpret_cast<std::uintptr_t>(g_page_map.top) + word +
+                                  top * kLeafBytes);
 }
 
 Page** make_leaf(std::size_t top) noexcept {
   pthread_mutex_lock(&g_leaf_lock);
   Page** leaf = leaf_of(top);
-  while (leaf == nullptr) {
-    auto* fresh = static_cast<Page**>(meta::allocate(kLeafBias, 4096));
-    if (fresh == nullptr) break;
-    for (std::size_t i = 0; i < kLeafEntries; ++i) fresh[i] = &g_empty_page;
-    g_leaf_bytes += kLeafBias;
-    std::uintptr_t biased = reinterpret_cast<std::uintptr_t>(fresh) - top * kLeafBias;
-    if (biased == 0) continue;  // would read as "no leaf": take another (never seen)
-    __atomic_store_n(&g_page_map_top[top], biased, __ATOMIC_RELEASE);
-    leaf = fresh;
+  if (leaf == nullptr) {
+    leaf = static_cast<Page**>(meta::allocate(kLeafBytes, 4096));
+    if (leaf != nullptr) {
+      for (std::size_t i = 0; i < kLeafEntries; ++i) leaf[i] = &g_empty_page;
+      g_leaf_bytes += kLeafBytes;
+      __atomic_store_n(&g_page_map.top[top], encode(leaf, top), __ATOMIC_RELEASE);
+    }
   }
   pthread_mutex_unlock(&g_leaf_lock);
   return leaf;

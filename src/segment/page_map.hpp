@@ -1,19 +1,23 @@
-// The page map: address -> page record, for every 64 KiB slice fastpool owns.
+// The page map: address -> page record, for every 64 KiB slice of the 47-bit user
+// address space. Never null: slices fastpool does not own lead to g_empty_page, the
+// sentinel record (no owner, no blocks), so free(p) needs no test of its own for NULL
+// or for a pointer that is not fastpool's.
 //
-// Two levels, so that what it costs follows what is used: a top table in BSS with one
-// word per 256 MiB of the 47-bit user address space (4 MiB of address space, resident
-// only where written), each null or a leaf of one record pointer per slice (32 KiB,
-// mapped on first use and kept for the life of the process). Leaves are filled with
-// &g_empty_page, the sentinel: a slice fastpool does not own leads to a record with no
-// owner and no blocks, so a lookup through an existing leaf never yields null.
+// Two levels, so that what it costs follows what is used: a top table with one word per
+// 256 MiB, each leading to a leaf of one record pointer per slice (32 KiB, mapped on first
+// use, filled with the sentinel and kept for the life of the process). Every top word
+// that has no leaf of its own leads to one shared sentinel leaf.
 //
-// A top word holds its leaf's address biased by minus (top index * kLeafEntries)
-// entries, so the leaf is indexed by the slice number itself: the free fast path is
-// shift, shift, load, test, load, with no mask.
+// Encoding: top[i] holds (leaf - &top[0] - i * kLeafBytes), so that
+//   record(p) = *(&top[0] + top[p >> 28] + (p >> 16) * 8)
+// needs no mask and no test (the free fast path: shift, shift, load, add, load). The
+// words for the sentinel leaf depend on i alone, so the whole table is a constant
+// initialised at compile time: it sits in the library's data (4 MiB of address space,
+// paged in from the file only where read, copied only where a leaf is installed).
 //
-// Writers: the thread that maps or unmaps a span (its page record's owner); readers: any
-// thread's free, with relaxed loads. An entry changes only while no live block lies in
-// its slice, so a reader with a valid pointer always finds the right record.
+// Writers: the thread that maps or unmaps a span; readers: any thread's free, with
+// relaxed loads. An entry changes only while no live block lies in its slice, so a
+// reader with a valid pointer always finds the right record.
 #pragma once
 
 #include "segment/page.hpp"
@@ -24,27 +28,24 @@ inline constexpr int kAddressBits = 47;
 inline constexpr int kLeafShift = 28;
 inline constexpr int kLeafBits = kLeafShift - kSliceShift;
 inline constexpr std::size_t kLeafEntries = std::size_t{1} << kLeafBits;
+inline constexpr std::size_t kLeafBytes = kLeafEntries * sizeof(Page*);
 inline constexpr std::size_t kTopEntries = std::size_t{1} << (kAddressBits - kLeafShift);
 
-extern FP_INTERNAL std::uintptr_t g_page_map_top[kTopEntries];
+struct PageMap {
+  std::uintptr_t top[kTopEntries];
+  Page* sentinel_leaf[kLeafEntries];
+};
+extern FP_INTERNAL PageMap g_page_map;
 
-// The record of the page holding p; null where no leaf covers p (fastpool owns nothing
-// within 256 MiB of it: NULL, say). REQUIRES: p below 2^47 (user space), else use
-// page_map::find.
-FP_FAST_PATH Page* page_or_null(const void* p) noexcept {
-  auto slice = reinterpret_cast<std::uintptr_t>(p) >> kSliceShift;
-  std::uintptr_t leaf = __atomic_load_n(&g_page_map_top[slice >> kLeafBits], __ATOMIC_RELAXED);
-  if (FP_UNLIKELY(leaf == 0)) return nullptr;
-  Page* pg =
-      __atomic_load_n(reinterpret_cast<Page**>(leaf + slice * sizeof(Page*)), __ATOMIC_RELAXED);
-  if (pg == nullptr) __builtin_unreachable();  // leaves hold records or the sentinel
-  return pg;
-}
-
-// The record of a pointer fastpool handed out (never null).
+// The record of the page holding p (the sentinel where fastpool owns nothing).
+// REQUIRES: p below 2^47 (user space); page_map::find takes any pointer.
 FP_FAST_PATH Page* page_of(const void* p) noexcept {
-  Page* pg = page_or_null(p);
-  return FP_LIKELY(pg != nullptr) ? pg : &g_empty_page;
+  auto slice = reinterpret_cast<std::uintptr_t>(p) >> kSliceShift;
+  auto base = reinterpret_cast<std::uintptr_t>(g_page_map.top);
+  std::uintptr_t word = __atomic_load_n(&g_page_map.top[slice >> kLeafBits], __ATOMIC_RELAXED);
+  Page** leaf = reinterpret_cast<Page**>(word + base);  // biased: indexed by the slice
+  asm("" : "+r"(leaf));  // keeps GCC from re-associating into lea+add+load (one more)
+  return __atomic_load_n(&leaf[slice], __ATOMIC_RELAXED);
 }
 
 namespace page_map {
