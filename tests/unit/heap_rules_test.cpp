@@ -675,6 +675,48 @@ TEST_CASE("11. a part batch of remote frees from an idle thread is given back on
                 "RSS stayed " << mib(growth) << " MiB above base");
 }
 
+TEST_CASE("11b. exited threads' free memory goes back within the purge delay, no trim") {
+  // Eight threads fill and free 16 MiB each, then exit: their heaps are abandoned with the
+  // memory free but resident. Main keeps allocating (large blocks: every call reaches the
+  // allocator's slow path, where housekeeping runs) and calls no trim: within about the
+  // purge delay (1 s by default) the abandoned heaps are tidied and their memory purged.
+  constexpr int kThreads = 8;
+  constexpr std::size_t kBlock = 64 * KiB;
+  constexpr std::size_t kPer = 16 * MiB / kBlock;
+  std::size_t base = trimmed_rss();
+  {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t)
+      threads.emplace_back([] {
+        std::vector<void*> mine;
+        for (std::size_t j = 0; j < kPer; ++j) {
+          void* p = malloc(kBlock);
+          if (p != nullptr) memset(p, 1, kBlock);
+          mine.push_back(p);
+        }
+        for (void* p : mine) free(p);
+      });
+    for (auto& t : threads) t.join();
+  }
+  std::size_t after_exit = rss();
+  auto t0 = Clock::now();
+  long long growth = rss_growth(base);
+  while (seconds_since(t0) < 3.0 && growth >= static_cast<long long>(16 * MiB)) {
+    for (int i = 0; i < 64; ++i) {
+      void* p = malloc(opaque(600000));
+      if (p != nullptr) static_cast<char*>(p)[0] = 1;
+      free(p);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    growth = rss_growth(base);
+  }
+  MESSAGE("exited threads' freed 128 MiB: RSS at exit +"
+          << mib(static_cast<long long>(after_exit) - static_cast<long long>(base)) << " MiB, +"
+          << mib(growth) << " MiB after " << seconds_since(t0) << " s");
+  CHECK_MESSAGE(growth < static_cast<long long>(16 * MiB),
+                "RSS stayed " << mib(growth) << " MiB above base for 3 s");
+}
+
 TEST_CASE("12. frees after the TSD destructors (strerror's buffer) do not leak per thread") {
   constexpr int kThreads = 20000;
   constexpr int kAtOnce = 8;
