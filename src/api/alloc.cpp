@@ -91,22 +91,29 @@ void* malloc_slow(std::size_t size) noexcept {
   return alloc_any(size, 0, nullptr);
 }
 
-// The page of a pointer about to be freed, after the checks that cost no more than a
-// few loads: fastpool memory, a page in use, the start of a block. Aborts otherwise.
-Page* validated_page_of(void* p) noexcept {
+// The page of a pointer about to be freed (or resized), after the checks that cost no
+// more than a few loads: fastpool memory, a page in use, the start of a block. Aborts
+// otherwise, with a message that names `fn`.
+Page* validated_page_of(void* p, bool resizing) noexcept {
   Page* pg = page_map::find(p);
   if (FP_UNLIKELY(pg == &g_empty_page))
-    bad_free("free(): pointer was not allocated by fastpool", p);
+    bad_free(resizing ? "realloc(): pointer was not allocated by fastpool"
+                      : "free(): pointer was not allocated by fastpool",
+             p);
   if (FP_UNLIKELY(pg->kind == PageKind::unused))
-    bad_free("free(): double free or pointer to freed memory", p);
+    bad_free(resizing ? "realloc(): pointer to freed memory"
+                      : "free(): double free or pointer to freed memory",
+             p);
   if (FP_UNLIKELY(!is_block_start(pg, p)))
-    bad_free("free(): pointer is not the start of a block", p);
+    bad_free(resizing ? "realloc(): pointer is not the start of a block"
+                      : "free(): pointer is not the start of a block",
+             p);
   return pg;
 }
 
 void free_slow(void* p) noexcept {
   if (p == nullptr) return;
-  Page* pg = validated_page_of(p);
+  Page* pg = validated_page_of(p, false);
   if (pg->kind == PageKind::huge) return huge::free(pg);
   if (pg->kind == PageKind::large) return heap::free_large(pg);
   Heap* owner = owner_of(pg);
@@ -140,7 +147,7 @@ void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
 // Debug and secure builds: every free is checked before it touches the heap.
 void check_free(void* p) noexcept {
   if (p == nullptr) return;
-  Page* pg = validated_page_of(p);
+  Page* pg = validated_page_of(p, false);
   // Only the owner may read its free list; other threads' double frees are caught when
   // the owner collects them (FixedBlockPool asserts in debug builds). The full walk of
   // the free list is for debug builds; secure builds check its head.
@@ -176,18 +183,19 @@ void* calloc_impl(std::size_t n, std::size_t size) noexcept {
 }
 
 std::size_t usable_size(const void* p) noexcept {
-  if (p == nullptr) return 0;
-  Page* pg = page_of(p);
+  Page* pg = page_map::find(p);  // 0 for NULL and for what fastpool did not hand out
   auto* c = static_cast<const char*>(p);
   switch (pg->kind) {
     case PageKind::huge:
       return huge_usable(pg) - static_cast<std::size_t>(c - huge_block(pg));
     case PageKind::large:
       return pg->slice_count * kSliceSize - static_cast<std::size_t>(c - page_start(pg));
-    default: {
+    case PageKind::small: {
       std::size_t bs = pg->pool.block_size();
       return bs - static_cast<std::size_t>(c - pg->pool.start()) % bs;
     }
+    default:
+      return 0;
   }
 }
 

@@ -28,6 +28,9 @@ inline constexpr bool kCheckedFree = false;
 FP_SLOW_PATH void* malloc_slow(std::size_t size) noexcept;
 FP_SLOW_PATH void free_slow(void* p) noexcept;
 FP_SLOW_PATH void check_free(void* p) noexcept;
+// The record of a block about to be freed or resized; aborts with a message when p is
+// not a live block's start.
+Page* validated_page_of(void* p, bool resizing) noexcept;
 // REQUIRES: alignment is a power of two. Null with ENOMEM on failure.
 void* aligned_alloc_checked(std::size_t alignment, std::size_t size) noexcept;
 void* calloc_impl(std::size_t n, std::size_t size) noexcept;

@@ -31,7 +31,7 @@ void* realloc_impl(void* p, std::size_t size) noexcept {
     free_fast(p);
     return nullptr;
   }
-  Page* pg = page_of(p);
+  Page* pg = validated_page_of(p, true);
   std::size_t old = usable_size(p);
   switch (pg->kind) {
     case PageKind::huge:

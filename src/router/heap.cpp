@@ -181,8 +181,8 @@ void free_large(Page* pg) noexcept {
 }
 
 bool large_resize(Page* pg, std::size_t size) noexcept {
+  if (size > kMaxSpan * kSliceSize) return false;
   int count = slices_for(size), have = pg->slice_count;
-  if (count > kMaxSpan) return false;
   if (count < have)
     spans::shrink(pg->heap, pg, count);
   else if (count > have && !spans::grow(pg->heap, pg, count))

@@ -140,7 +140,6 @@ void shrink(Heap* h, Page* pg, int count) noexcept {
 
 bool purge_due(Heap* h, std::uint64_t now_ms, int budget) noexcept {
   HeapSpans& sp = h->spans;
-  if (__atomic_load_n(&sp.purge_head, __ATOMIC_RELAXED) == nullptr) return false;
   os::SpinGuard g(sp.lock);
   while (sp.purge_head != nullptr && sp.purge_head->purge_at_ms <= now_ms) {
     if (budget-- == 0) return true;

@@ -18,7 +18,7 @@ constexpr int kCacheMaxCount = 16;
 constexpr std::size_t kCacheMaxBytes = std::size_t{256} << 20;
 pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 HugeHeader* g_cache = nullptr;
-int g_cache_count = 0;
+int g_cache_count = 0;  // written under g_lock, read without it (a hint)
 std::size_t g_cache_bytes = 0;
 std::atomic<std::size_t> g_live{0};
 std::atomic<std::uint64_t> g_next_expiry_ms{~std::uint64_t{0}};  // earliest cached_at + delay
@@ -51,14 +51,29 @@ void unmap_header(HugeHeader* h) noexcept {
   os::unmap(h, h->mapped);
 }
 
+// Gives the mapping's tail past `need` bytes back. The tail's map entries are cleared
+// first: once the address space is free, another thread's new mapping may land there
+// and set entries of its own.
+void shrink_mapping(HugeHeader* h, std::size_t need) noexcept {
+  auto* base = reinterpret_cast<char*>(h);
+  page_map::clear(base + need, h->mapped - need);
+  if (!os::remap_in_place(h, h->mapped, need)) {  // cannot happen for a shrink
+    page_map::set(base + need, h->mapped - need, &h->page);
+    return;
+  }
+  segment::counters.bytes_mapped.fetch_sub(h->mapped - need, std::memory_order_relaxed);
+  segment::counters.released.fetch_add(h->mapped - need, std::memory_order_relaxed);
+  h->mapped = need;
+}
+
 void cache_unlink(HugeHeader* h) noexcept {
   if (h->prev != nullptr)
     h->prev->next = h->next;
   else
     g_cache = h->next;
   if (h->next != nullptr) h->next->prev = h->prev;
-  --g_cache_count;
-  g_cache_bytes -= h->mapped;
+  __atomic_store_n(&g_cache_count, g_cache_count - 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&g_cache_bytes, g_cache_bytes - h->mapped, __ATOMIC_RELAXED);
 }
 
 // The smallest cached mapping of at least `need` bytes, unlinked; null if none.
@@ -105,16 +120,13 @@ void unmap_list(HugeHeader* h) noexcept {
 
 void* allocate(std::size_t size, std::size_t alignment, bool* zeroed) noexcept {
   if (size > kMaxHuge || alignment > kMaxHuge) return nullptr;
+  if (size == 0) size = 1;  // the block must own the slice it starts in
   std::size_t offset = offset_for(alignment);
   std::size_t need = round_slices(offset + size);
   HugeHeader* h = offset == os::page_size() ? cache_take(need) : nullptr;
   if (h != nullptr) {
     // Too big a fit gives its tail back first, so RSS follows the request.
-    if (h->mapped - need > need / 4 && os::remap_in_place(h, h->mapped, need)) {
-      page_map::clear(reinterpret_cast<char*>(h) + need, h->mapped - need);
-      segment::counters.bytes_mapped.fetch_sub(h->mapped - need, std::memory_order_relaxed);
-      h->mapped = need;
-    }
+    if (h->mapped - need > need / 4) shrink_mapping(h, need);
     *zeroed = false;
   } else {
     void* base = map_placed(need, alignment);
@@ -158,8 +170,8 @@ void free(Page* pg) noexcept {
     h->next = g_cache;
     if (g_cache != nullptr) g_cache->prev = h;
     g_cache = h;
-    ++g_cache_count;
-    g_cache_bytes += h->mapped;
+    __atomic_store_n(&g_cache_count, g_cache_count + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&g_cache_bytes, g_cache_bytes + h->mapped, __ATOMIC_RELAXED);
     auto due = now + static_cast<std::uint64_t>(option(Option::purge_delay_ms));
     if (due < g_next_expiry_ms.load(std::memory_order_relaxed))
       g_next_expiry_ms.store(due, std::memory_order_relaxed);
@@ -177,12 +189,7 @@ void* resize(Page* pg, std::size_t size) noexcept {
   std::size_t need = round_slices(h->offset + size);
   auto* base = reinterpret_cast<char*>(h);
   if (need <= h->mapped) {  // shrink: the tail goes back to the OS at once
-    if (need < h->mapped && os::remap_in_place(h, h->mapped, need)) {
-      page_map::clear(base + need, h->mapped - need);
-      segment::counters.bytes_mapped.fetch_sub(h->mapped - need, std::memory_order_relaxed);
-      segment::counters.released.fetch_add(h->mapped - need, std::memory_order_relaxed);
-      h->mapped = need;
-    }
+    if (need < h->mapped) shrink_mapping(h, need);
     return base + h->offset;
   }
   std::size_t old = h->mapped;
@@ -206,12 +213,14 @@ void* resize(Page* pg, std::size_t size) noexcept {
   }
   void* to = map_placed(grown, alignment);
   if (to == nullptr) return nullptr;
+  // The old range's entries go first (its address space is free once the pages move).
+  page_map::clear(base, old);
   if (!page_map::set(to, grown, &g_empty_page) || !os::remap_to(h, old, grown, to)) {
     page_map::clear(to, grown);
     os::unmap(to, grown);
+    page_map::set(base, old, pg);  // leaves exist: cannot fail
     return nullptr;
   }
-  page_map::clear(base, old);
   h = static_cast<HugeHeader*>(to);
   h->mapped = grown;
   page_map::set(h, grown, &h->page);

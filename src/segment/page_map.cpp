@@ -31,8 +31,8 @@ pthread_mutex_t g_leaf_lock = PTHREAD_MUTEX_INITIALIZER;
 std::size_t g_leaf_bytes = 0;  // guarded by g_leaf_lock
 
 std::uintptr_t encode(Page** leaf, std::size_t top) noexcept {
-  return reinterpret_cast<std::uintptr_t>(leaf) -
-         reinterpret_cast<std::uintptr_t>(g_page_map.top) - top * kLeafBytes;
+  return reinterpret_cast<std::uintptr_t>(leaf) - reinterpret_cast<std::uintptr_t>(g_page_map.top) -
+         top * kLeafBytes;
 }
 
 // The leaf of top index `top`, or null while it is the shared sentinel leaf.

@@ -38,6 +38,12 @@ void misuse(const char* kind) {
     free(p);
     free(opaque(p));
   }
+  if (strcmp(kind, "realloc_foreign") == 0) free(realloc(opaque(not_heap + 16), 100));
+  if (strcmp(kind, "realloc_freed") == 0) {
+    void* p = malloc(1000000);
+    free(p);
+    free(realloc(opaque(p), 2000000));
+  }
   if (strcmp(kind, "huge_interior") == 0) free(opaque(static_cast<char*>(malloc(8 << 20)) + 65536));
   if (strcmp(kind, "huge_double") == 0) {
     void* p = malloc(8 << 20);
@@ -64,7 +70,8 @@ int main(int argc, char** argv) {
   int status = 0;
   waitpid(pid, &status, 0);
   bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
-  bool said = n > 0 && strstr(out, "fastpool: free(): ") != nullptr;
+  bool said = n > 0 && (strstr(out, "fastpool: free(): ") != nullptr ||
+                        strstr(out, "fastpool: realloc(): ") != nullptr);
   printf("%s: child %s, stderr: %s\n", argv[1], aborted ? "aborted" : "was not stopped", out);
   return aborted && said ? 0 : 1;
 }

@@ -984,3 +984,73 @@ TEST_CASE("17. the mapping count stays bounded under churn of 1 KiB-16 MiB block
   CHECK(done == kIterations);
   CHECK_MESSAGE(max_lines < 2000, "up to " << max_lines << " lines in /proc/self/maps");
 }
+
+TEST_CASE("18. realloc to an impossible size fails with ENOMEM and leaves the block alone") {
+  for (std::size_t n :
+       {std::size_t{100}, std::size_t{100000}, std::size_t{1} << 20, std::size_t{8} << 20}) {
+    for (std::size_t ask : {SIZE_MAX, SIZE_MAX - 100, SIZE_MAX / 2, std::size_t{1} << 47}) {
+      auto* p = static_cast<char*>(malloc(n));
+      REQUIRE(p != nullptr);
+      memset(p, 'x', n);
+      errno = 0;
+      void* q = realloc(p, opaque(ask));
+      CHECK_MESSAGE(q == nullptr, "realloc(" << n << "-byte block, " << ask << ") succeeded");
+      CHECK(errno == ENOMEM);
+      if (q != nullptr) continue;
+      auto* r = static_cast<char*>(malloc(n));  // would overlap p had its memory been freed
+      memset(r, 'y', n);
+      CHECK(p[0] == 'x');
+      CHECK(p[n - 1] == 'x');
+      free(r);
+      free(p);
+    }
+  }
+}
+
+TEST_CASE("19. an alignment above 64 KiB with size 0 gives a block that frees") {
+  for (std::size_t a : {std::size_t{1} << 17, std::size_t{1} << 21, std::size_t{1} << 26}) {
+    void* p = nullptr;
+    REQUIRE(posix_memalign(&p, a, 0) == 0);
+    CHECK(reinterpret_cast<std::uintptr_t>(p) % a == 0);
+    CHECK(malloc_usable_size(p) > 0);
+    free(p);
+  }
+}
+
+TEST_CASE("20. huge blocks resized and mapped by several threads at once keep their records") {
+  // Address space a shrinking or moving huge block gives back may be mapped at once by
+  // another thread for a block of its own: the first must not clear the second's entries.
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::thread resizer([&] {
+    auto* p = static_cast<char*>(malloc(48 << 20));
+    if (p == nullptr) return void(++bad);
+    p[0] = 1;
+    while (!stop.load()) {
+      p = static_cast<char*>(realloc(p, 3 << 20));
+      if (p == nullptr || p[0] != 1) return void(++bad);
+      p = static_cast<char*>(realloc(p, 48 << 20));
+      if (p == nullptr || p[0] != 1) return void(++bad);
+    }
+    free(p);
+  });
+  std::vector<std::thread> mappers;
+  for (unsigned t = 1; t <= 2; ++t)
+    mappers.emplace_back([&, t] {
+      unsigned s = t;
+      while (!stop.load()) {
+        s = s * 1103515245 + 12345;
+        std::size_t n = (3 << 20) + (s >> 8) % (40 << 20);
+        auto* q = static_cast<char*>(malloc(n));
+        if (q == nullptr) return void(++bad);
+        q[0] = 2;
+        q[n - 1] = 3;
+        free(q);  // a wiped record would abort here: "not allocated by fastpool"
+      }
+    });
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  stop = true;
+  resizer.join();
+  for (auto& t : mappers) t.join();
+  CHECK(bad.load() == 0);
+}
