@@ -28,6 +28,7 @@ from harness import robust  # noqa: E402
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH_DIR)
+DEFAULT_PEERS = os.path.join(os.path.dirname(ROOT), "shared", "peers")
 
 
 def parse_args():
@@ -46,6 +47,10 @@ def parse_args():
                    help="build tree holding bench/bench_* (default build/)")
     p.add_argument("--fastpool-preload",
                    help="default: <build-dir>/preload/libfastpool_preload.so")
+    p.add_argument("--peers", default=DEFAULT_PEERS,
+                   help="a folder whose lib*.so each become a column (default: ../shared/peers "
+                        "when it exists: mimalloc 3.4.3, snmalloc 0.7.5)")
+    p.add_argument("--no-peers", action="store_true", help="no peer columns")
     p.add_argument("--allow-missing-fastpool", action="store_true",
                    help="run the other allocators when the fastpool library is not built")
     p.add_argument("--only",
@@ -203,7 +208,7 @@ def main():
     rounds = args.rounds or (1 if args.quick else 5)
     preload = args.fastpool_preload or os.path.join(args.build_dir, "preload",
                                                     "libfastpool_preload.so")
-    allocs = alloc_mod.discover(preload)
+    allocs = alloc_mod.discover(preload, None if args.no_peers else args.peers)
     for a in allocs:
         if a.missing and (a.name != "fastpool" or not args.allow_missing_fastpool):
             sys.exit(f"bench: {a.name} library not found" + (f" ({preload})" if a.preload is None

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks fastpool against glibc, jemalloc, mimalloc and tcmalloc (issue 4).
 # Usage: scripts/bench.sh [--quick] [--rounds N] [--only w1,w2] [--no-micro] [--check-targets]
+#                         [--peers DIR | --no-peers]
 #                         [--allow-missing-fastpool] [--robust-only|--no-robust] (bench/run.py -h)
 #   --quick   one round of a short subset (< 2 min); writes bench/results/quick.{md,json,png}
 #   default   5 rounds of everything (~12 min);     writes bench/results/latest.{md,json,png}

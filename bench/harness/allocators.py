@@ -31,12 +31,22 @@ def find_library(filename):
     return None
 
 
-def discover(fastpool_preload):
-    """All five, in table order; ones whose library is absent are marked missing."""
+def peer_libraries(peers_dir):
+    """Every lib*.so in peers_dir as (column name, path): libsnmalloc-0.7.5.so -> snmalloc-0.7.5."""
+    if not peers_dir or not os.path.isdir(peers_dir):
+        return []
+    names = sorted(f for f in os.listdir(peers_dir) if f.startswith("lib") and f.endswith(".so"))
+    return [(f[3:-3], os.path.join(peers_dir, f)) for f in names]
+
+
+def discover(fastpool_preload, peers_dir=None):
+    """glibc, Debian's three, the peers of peers_dir, fastpool last; absent ones are missing."""
     found = [Allocator("glibc", None)]
     for name, filename in SYSTEM_PRELOADS.items():
         path = find_library(filename)
         found.append(Allocator(name, path, missing=path is None))
+    for name, path in peer_libraries(peers_dir):
+        found.append(Allocator(name, path))
     have_fastpool = fastpool_preload is not None and os.path.exists(fastpool_preload)
     found.append(Allocator("fastpool", fastpool_preload if have_fastpool else None,
                            missing=not have_fastpool))

@@ -7,6 +7,8 @@
 namespace fastpool::spans {
 namespace {
 
+constexpr int kDirtySearch = 4;  // purge-queue segments searched for resident slices
+
 // --- the index (lock held)
 
 void unbin(HeapSpans& sp, Segment* s) noexcept {
@@ -34,6 +36,25 @@ void refile(HeapSpans& sp, Segment* s) noexcept {
   if (k == s->bin) return;
   unbin(sp, s);
   bin(sp, s, k);
+}
+
+// Resident (dirty) slices first, so RSS does not grow while freed memory sits idle: the
+// segments freed into last are at the back of the purge queue, and a few of them are
+// looked at (the search stays O(1)).
+Segment* find_resident(HeapSpans& sp, int count, int* first) noexcept {
+  Segment* s = sp.purge_tail;
+  for (int looked = 0; s != nullptr && looked < kDirtySearch; s = s->purge_prev, ++looked)
+    if ((*first = segment::find_free_run(s, count, true)) >= 0) return s;
+  return nullptr;
+}
+
+// The best fit: a segment of the smallest bin whose longest run holds the span.
+Segment* find_best_fit(HeapSpans& sp, int count, int* first) noexcept {
+  std::uint64_t fits = sp.nonempty & ~((std::uint64_t{1} << count) - 1);
+  if (fits == 0) return nullptr;
+  Segment* s = sp.bins[__builtin_ctzll(fits)];
+  *first = segment::find_free_run(s, count);
+  return s;
 }
 
 // --- the purge queue (lock held)
@@ -87,16 +108,10 @@ Page* take(Heap* h, int count, PageKind kind, bool* zeroed) noexcept {
   FP_ASSERT(count >= 1 && count <= kMaxSpan);
   HeapSpans& sp = h->spans;
   os::SpinGuard g(sp.lock);
-  // Best fit: the smallest longest-run that holds the span; within it, resident
-  // (dirty) slices first, so RSS does not grow while freed memory sits idle.
-  std::uint64_t fits = sp.nonempty & ~((std::uint64_t{1} << count) - 1);
-  Segment* s;
-  int i;
-  if (fits != 0) {
-    s = sp.bins[__builtin_ctzll(fits)];
-    i = segment::find_free_run(s, count, true);
-    if (i < 0) i = segment::find_free_run(s, count);
-  } else {
+  int i = -1;
+  Segment* s = find_resident(sp, count, &i);
+  if (s == nullptr) s = find_best_fit(sp, count, &i);
+  if (s == nullptr) {
     s = segment::acquire(h);
     if (s == nullptr) return nullptr;
     ++sp.segments;

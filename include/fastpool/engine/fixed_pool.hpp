@@ -120,10 +120,12 @@ class FixedBlockPool {
   }
 
  private:
-  // Carves a batch (about 4 KiB, at least 4 blocks) so the next allocations hit pop_free.
+  // Carves a batch (about 4 KiB, at least one block) so the next allocations hit
+  // pop_free. Carving writes each block's link word: more than a page's worth would
+  // fault in memory no one asked for yet.
   FP_SLOW_PATH void* allocate_from_tail() noexcept {
     std::size_t batch = 4096 / block_size_;
-    if (extend(batch < 4 ? 4 : batch) == 0) return nullptr;
+    if (extend(batch < 1 ? 1 : batch) == 0) return nullptr;
     return pop_free();
   }
 
