@@ -37,8 +37,9 @@ FP_FAST_PATH void* alloc_class(Heap* h, int c) noexcept {
 
 // Where every size goes: a class, a large span, or a mapping of its own. `alignment`
 // (a power of two, or 0) is at most a slice here unless the request is huge. *zeroed
-// (optional) is set when the block is known to read as zero.
-void* alloc_any(std::size_t size, std::size_t alignment, bool* zeroed) noexcept {
+// (optional) is set when the block is known to read as zero. `span`: a large span even
+// where a class would do (a block that grows in place).
+void* alloc_any(std::size_t size, std::size_t alignment, bool* zeroed, bool span = false) noexcept {
   bool z = false;
   void* p;
   if (size > kMaxLarge || alignment > kSliceSize) {
@@ -46,7 +47,7 @@ void* alloc_any(std::size_t size, std::size_t alignment, bool* zeroed) noexcept 
   } else {
     Heap* h = thread_heap();
     if (FP_UNLIKELY(h == nullptr)) return out_of_memory();
-    if (size <= kMaxClassSize) {
+    if (size <= kMaxClassSize && !span) {
       int c = size_class(size);
       // Blocks are aligned to the largest power of two dividing their class size (pages
       // start slice-aligned): a larger class serves a stricter alignment.
@@ -89,6 +90,10 @@ Heap* owner_of(Page* pg) noexcept {
 
 void* malloc_slow(std::size_t size) noexcept {
   return alloc_any(size, 0, nullptr);
+}
+
+void* malloc_growable(std::size_t size) noexcept {
+  return alloc_any(size, 0, nullptr, true);
 }
 
 // The page of a pointer about to be freed (or resized), after the checks that cost no

@@ -26,6 +26,9 @@ inline constexpr bool kCheckedFree = false;
 
 // Returns null with errno = ENOMEM on failure.
 FP_SLOW_PATH void* malloc_slow(std::size_t size) noexcept;
+// Like malloc_slow, but past kMaxSmall always a large span or a huge block, which grow in
+// place: where realloc puts a block that keeps growing.
+void* malloc_growable(std::size_t size) noexcept;
 FP_SLOW_PATH void free_slow(void* p) noexcept;
 FP_SLOW_PATH void check_free(void* p) noexcept;
 // The record of a block about to be freed or resized; aborts with a message when p is

@@ -2,6 +2,7 @@
 //
 //   small  stays while the new size fits and is at least half the block (a shrink by
 //          more than half moves to a smaller class, so shrink-to-fit frees the memory);
+//          growing past kMaxSmall moves it to a large span, which then grows in place;
 //   large  grows into the free slices after it, shrinks by giving slices back; moves to a
 //          class when it shrinks below kMaxClassSize by more than half;
 //   huge   grows and shrinks with mremap (moving pages, never bytes); moves to a class or
@@ -16,7 +17,7 @@ namespace fastpool {
 namespace {
 
 void* move_block(void* p, std::size_t old, std::size_t size) noexcept {
-  void* q = malloc_fast(size);
+  void* q = size > old && size > kMaxSmall ? malloc_growable(size) : malloc_fast(size);
   if (q == nullptr) return nullptr;  // errno set; p untouched
   std::memcpy(q, p, size < old ? size : old);
   free_fast(p);
