@@ -41,7 +41,7 @@ using PageQueue = engine::GrowingBlockPool<PageSource>;
 
 struct Heap {
   // current[c]: the page of class c the fast paths use without counting (owner word ==
-  // this heap, no flags), or g_empty_page. It is classes[c].current() while a thread
+  // the owning thread's thread_owner_word()), or g_empty_page. It is classes[c].current() while a thread
   // owns the heap; an abandoned heap has none. Owner only.
   Page* current[kClassCount];
   // Blocks of this heap's pages freed by other threads; the owner collects them. On a

@@ -28,10 +28,9 @@ enum class PageKind : std::uint8_t { unused, small, large, huge };
 //                 paths use the uncounted pop/push, so pool.used() is stale; it is made
 //                 exact (recount or "all used" when exhausted) whenever the page stops
 //                 being current, which it does before its thread lets go of the heap.
-//   heap | flags: any other page of a heap (`heap` is the page's heap):
-//   kOwnerCounted: any other page of the heap; every free keeps pool.used() exact.
-//   kOwnerFull:   on the class queue's full list (or a large page): frees need the slow
-//                 path that moves it back or returns the span.
+//   heap | kOwnerCounted: any other page of the heap; every free keeps pool.used() exact.
+//   heap | kOwnerCounted | kOwnerFull: on the class queue's full list (or a large page):
+//                 frees need the slow path that moves it back or returns the span.
 inline constexpr std::uintptr_t kOwnerCounted = 1;
 inline constexpr std::uintptr_t kOwnerFull = 2;
 inline constexpr std::uintptr_t kOwnerFlags = kOwnerCounted | kOwnerFull;
