@@ -41,8 +41,8 @@ using PageQueue = engine::GrowingBlockPool<PageSource>;
 
 struct Heap {
   // current[c]: the page of class c the fast paths use without counting (owner word ==
-  // the owning thread's thread_owner_word()), or g_empty_page. It is classes[c].current() while a thread
-  // owns the heap; an abandoned heap has none. Owner only.
+  // the owning thread's thread_owner_word()), or g_empty_page. It is classes[c].current() while a
+  // thread owns the heap; an abandoned heap has none. Owner only.
   Page* current[kClassCount];
   // Blocks of this heap's pages freed by other threads; the owner collects them. On a
   // cache line of its own: other threads write it, the owner writes everything else.
