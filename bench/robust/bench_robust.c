@@ -77,7 +77,9 @@ typedef struct {
   uint64_t state;
 } rng_t;
 
-static uint64_t rng_next(rng_t* r) { return mix64(r->state += 0x9e3779b97f4a7c15ULL); }
+static uint64_t rng_next(rng_t* r) {
+  return mix64(r->state += 0x9e3779b97f4a7c15ULL);
+}
 
 static size_t rng_range(rng_t* r, size_t lo, size_t hi) {
   return lo + (size_t)(rng_next(r) % (hi - lo + 1));
@@ -107,7 +109,9 @@ static long rss_kb(void) {
   return kb;
 }
 
-static void put64(void* p, uint64_t v) { memcpy(p, &v, 8); }
+static void put64(void* p, uint64_t v) {
+  memcpy(p, &v, 8);
+}
 
 static uint64_t get64(const void* p) {
   uint64_t v;
@@ -116,7 +120,9 @@ static uint64_t get64(const void* p) {
 }
 
 /* The byte a chunk or block number k is filled with. */
-static unsigned char pat(size_t k) { return (unsigned char)(k * 131 + 7); }
+static unsigned char pat(size_t k) {
+  return (unsigned char)(k * 131 + 7);
+}
 
 /* All n bytes of p equal c. */
 static int all_equal(const unsigned char* p, size_t n, unsigned char c) {
@@ -160,11 +166,11 @@ static int realloc_grow(void) {
   for (size_t k = 0; n < target; ++k) {
     unsigned char* q = realloc(p, n + step);
     check(q != NULL, "realloc returned null");
-    if (k > 0) {  /* the old contents moved with the buffer: spot-check three chunks */
+    if (k > 0) { /* the old contents moved with the buffer: spot-check three chunks */
       const size_t j = rng_next(&rng) % k;
-      check(q[0] == pat(0) && q[n - 1] == pat(k - 1) &&
-                q[j * step + rng_next(&rng) % step] == pat(j),
-            "realloc lost the buffer's contents");
+      check(
+          q[0] == pat(0) && q[n - 1] == pat(k - 1) && q[j * step + rng_next(&rng) % step] == pat(j),
+          "realloc lost the buffer's contents");
     }
     memset(q + n, pat(k), step);
     p = q;
@@ -271,7 +277,7 @@ static int calloc_large(void) {
 /* ---- 7. exited-leftovers -------------------------------------------------------------- */
 typedef struct {
   size_t id, nblocks, size;
-  unsigned char** blocks;  /* allocated by main, filled by the thread */
+  unsigned char** blocks; /* allocated by main, filled by the thread */
 } leftover_job;
 
 static void* leftover_thread(void* arg) {
@@ -281,7 +287,7 @@ static void* leftover_thread(void* arg) {
     memset(p, pat(job->id * 7919 + i), job->size);
     job->blocks[i] = p;
   }
-  return NULL;  /* exits with every block still allocated */
+  return NULL; /* exits with every block still allocated */
 }
 
 static void spot_check(const unsigned char* p, size_t size, unsigned char c) {
@@ -336,7 +342,7 @@ static void* idle_worker(void* arg) {
   pthread_mutex_lock(&idle_lock);
   idle_freed = 1;
   pthread_cond_broadcast(&idle_cond);
-  while (!idle_released) pthread_cond_wait(&idle_cond, &idle_lock);  /* idle: no more calls */
+  while (!idle_released) pthread_cond_wait(&idle_cond, &idle_lock); /* idle: no more calls */
   pthread_mutex_unlock(&idle_lock);
   return NULL;
 }
@@ -363,13 +369,15 @@ enum { kWaves = 3, kWaveThreads = 256, kRing = 64 };
 
 typedef struct {
   size_t wave, index, nblocks;
-  void** kept;      /* freed by main after the last wave */
+  void** kept; /* freed by main after the last wave */
   size_t nkept;
 } wave_job;
 
-static _Atomic(void**) handoff[kWaves][kWaveThreads];  /* each thread's half for the next */
+static _Atomic(void**) handoff[kWaves][kWaveThreads]; /* each thread's half for the next */
 
-static size_t handoff_count(size_t nblocks) { return (nblocks + 1) / 2; }
+static size_t handoff_count(size_t nblocks) {
+  return (nblocks + 1) / 2;
+}
 
 static void free_handoff(void** blocks, size_t n) {
   for (size_t i = 0; i < n; ++i) free_block(blocks[i]);
@@ -389,7 +397,7 @@ static void* wave_thread(void* arg) {
       hand[nhand++] = p;
     } else if (i % 20 == 1) {
       job->kept[job->nkept++] = p;
-    } else {  /* short-lived: freed kRing blocks later */
+    } else { /* short-lived: freed kRing blocks later */
       if (ring[ring_at]) free_block(ring[ring_at]);
       ring[ring_at] = p;
       ring_at = (ring_at + 1) % kRing;
@@ -398,7 +406,7 @@ static void* wave_thread(void* arg) {
   for (int i = 0; i < kRing; ++i)
     if (ring[i]) free_block(ring[i]);
   atomic_store(&handoff[job->wave][job->index], hand);
-  if (job->index > 0) {  /* free the previous thread's half, if it has handed it over yet */
+  if (job->index > 0) { /* free the previous thread's half, if it has handed it over yet */
     void** prev = atomic_exchange(&handoff[job->wave][job->index - 1], NULL);
     if (prev) free_handoff(prev, handoff_count(job->nblocks));
   }
@@ -419,7 +427,7 @@ static int thread_waves(void) {
       check(pthread_create(&tids[t], &attr, wave_thread, &jobs[w][t]) == 0, "pthread_create");
     }
     for (size_t t = 0; t < kWaveThreads; ++t) check(pthread_join(tids[t], NULL) == 0, "join");
-    for (size_t t = 0; t < kWaveThreads; ++t) {  /* halves whose next thread came too early */
+    for (size_t t = 0; t < kWaveThreads; ++t) { /* halves whose next thread came too early */
       void** left = atomic_exchange(&handoff[w][t], NULL);
       if (left) free_handoff(left, handoff_count(nblocks));
     }
@@ -436,8 +444,8 @@ static int thread_waves(void) {
 /* ---- 10./11. worst malloc latency next to a big live set ------------------------------ */
 /* Allocates `live_bytes` (or `live_count` blocks, whichever ends first) in sizes lo..hi with
  * only their first 8 bytes written, then times `pairs` malloc(probe)+free pairs. */
-static int worst_latency(size_t live_count, size_t live_bytes, size_t lo, size_t hi,
-                         size_t probe, size_t pairs) {
+static int worst_latency(size_t live_count, size_t live_bytes, size_t lo, size_t hi, size_t probe,
+                         size_t pairs) {
   rng_t rng = {11};
   size_t cap = 1024, n = 0, total = 0;
   unsigned char** live = xmalloc(cap * sizeof *live);
@@ -483,8 +491,12 @@ static int big_heap_worst_malloc(void) {
 }
 
 /* --------------------------------------------------------------------------------------- */
-static int realloc_pingpong_huge(void) { return pingpong(3 * MiB, 10 * MiB); }
-static int realloc_pingpong_large(void) { return pingpong(3 * MiB / 2, 3 * MiB); }
+static int realloc_pingpong_huge(void) {
+  return pingpong(3 * MiB, 10 * MiB);
+}
+static int realloc_pingpong_large(void) {
+  return pingpong(3 * MiB / 2, 3 * MiB);
+}
 
 static const struct {
   const char* name;

@@ -54,7 +54,8 @@ struct Heap {
   std::uint32_t slow_calls = 0;
   std::uint64_t next_maintenance_ms = 0;
   Heap* next_registered = nullptr;  // written once, before the heap is published
-  Heap* next_abandoned = nullptr;   // guarded by the registry lock
+  Heap* next_abandoned = nullptr;   // the registry's abandoned list (its lock guards them)
+  Heap* prev_abandoned = nullptr;
 
   constexpr Heap() noexcept {
     for (Page*& p : current) p = &g_empty_page;

@@ -29,8 +29,8 @@ namespace {
 // round all of them and adoption takes the longest-abandoned first.
 pthread_mutex_t g_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 Heap* g_all_heaps = nullptr;
-Heap* g_abandoned_head = nullptr;  // guarded by g_heaps_lock
-Heap* g_abandoned_tail = nullptr;
+using HeapList = engine::ChunkList<Heap, &Heap::next_abandoned, &Heap::prev_abandoned>;
+HeapList g_abandoned;  // guarded by g_heaps_lock
 std::size_t g_heap_count = 0;
 
 pthread_key_t g_exit_key;
@@ -65,25 +65,6 @@ Heap* new_heap_locked() noexcept {
   return h;
 }
 
-void push_abandoned_locked(Heap* h) noexcept {
-  h->next_abandoned = nullptr;
-  if (g_abandoned_tail != nullptr)
-    g_abandoned_tail->next_abandoned = h;
-  else
-    g_abandoned_head = h;
-  g_abandoned_tail = h;
-}
-
-Heap* pop_abandoned_locked() noexcept {
-  Heap* h = g_abandoned_head;
-  if (h != nullptr) {
-    g_abandoned_head = h->next_abandoned;
-    if (g_abandoned_head == nullptr) g_abandoned_tail = nullptr;
-    h->next_abandoned = nullptr;
-  }
-  return h;
-}
-
 // Called by the owner. Once the heap is on the abandoned list another thread may adopt
 // it, so this thread lets go of it first: later frees here go the remote way. Nothing
 // is purged: the next thread to adopt the heap will want its pages warm, and what stays
@@ -95,7 +76,7 @@ void abandon(Heap* h) noexcept {
   tls_heap = &g_empty_heap;
   tls_direct = kEmptyDirect;
   pthread_mutex_lock(&g_heaps_lock);
-  push_abandoned_locked(h);
+  g_abandoned.push_back(h);
   pthread_mutex_unlock(&g_heaps_lock);
 }
 
@@ -166,7 +147,7 @@ void arm_exit_hook() noexcept {
 Heap* init_thread() noexcept {
   global_init();
   pthread_mutex_lock(&g_heaps_lock);
-  Heap* h = pop_abandoned_locked();
+  Heap* h = g_abandoned.pop_front();
   if (h == nullptr) h = new_heap_locked();
   pthread_mutex_unlock(&g_heaps_lock);
   if (h == nullptr) return nullptr;
@@ -183,20 +164,18 @@ void release_after_exit() noexcept {
 }
 
 void tidy_abandoned(int budget) noexcept {
-  Heap* taken[8];
-  int n = 0;
-  if (budget > 8) budget = 8;
+  HeapList taken;  // held privately meanwhile: no thread adopts them
   if (pthread_mutex_trylock(&g_heaps_lock) != 0) return;
-  while (n < budget && (taken[n] = pop_abandoned_locked()) != nullptr) ++n;
+  for (Heap* h; budget-- > 0 && (h = g_abandoned.pop_front()) != nullptr;) taken.push_back(h);
   pthread_mutex_unlock(&g_heaps_lock);
-  if (n == 0) return;
+  if (taken.empty()) return;
   std::uint64_t now = os::now_ms();
-  for (int i = 0; i < n; ++i) {
-    collect_remote(taken[i]);
-    spans::purge_due(taken[i], now, 8);
-  }
+  taken.for_each([now](Heap* h) {
+    collect_remote(h);
+    spans::purge_due(h, now, 8);
+  });
   pthread_mutex_lock(&g_heaps_lock);
-  for (int i = 0; i < n; ++i) push_abandoned_locked(taken[i]);
+  while (Heap* h = taken.pop_front()) g_abandoned.push_back(h);
   pthread_mutex_unlock(&g_heaps_lock);
 }
 
@@ -210,16 +189,12 @@ bool trim_all() noexcept {
   }
   // Abandoned heaps, held privately meanwhile: what others freed into them comes home.
   pthread_mutex_lock(&g_heaps_lock);
-  Heap* list = g_abandoned_head;
-  g_abandoned_head = g_abandoned_tail = nullptr;
+  HeapList list = g_abandoned;
+  g_abandoned = HeapList{};
   pthread_mutex_unlock(&g_heaps_lock);
-  for (Heap* h = list; h != nullptr; h = h->next_abandoned) collect_remote(h);
+  list.for_each(collect_remote);
   pthread_mutex_lock(&g_heaps_lock);
-  while (list != nullptr) {
-    Heap* next = list->next_abandoned;
-    push_abandoned_locked(list);
-    list = next;
-  }
+  while (Heap* h = list.pop_front()) g_abandoned.push_back(h);
   pthread_mutex_unlock(&g_heaps_lock);
   // Every heap's free spans go back now, under its span lock, whoever owns it; live
   // owners are asked to collect their remote frees and drop empty pages on their next

@@ -12,21 +12,13 @@ constexpr int kDirtySearch = 4;  // purge-queue segments searched for resident s
 // --- the index (lock held)
 
 void unbin(HeapSpans& sp, Segment* s) noexcept {
-  if (s->prev != nullptr)
-    s->prev->next = s->next;
-  else
-    sp.bins[s->bin] = s->next;
-  if (s->next != nullptr) s->next->prev = s->prev;
-  if (sp.bins[s->bin] == nullptr) sp.nonempty &= ~(std::uint64_t{1} << s->bin);
-  s->next = s->prev = nullptr;
+  sp.bins[s->bin].remove(s);
+  if (sp.bins[s->bin].empty()) sp.nonempty &= ~(std::uint64_t{1} << s->bin);
 }
 
 void bin(HeapSpans& sp, Segment* s, int k) noexcept {
   s->bin = static_cast<std::uint8_t>(k);
-  s->prev = nullptr;
-  s->next = sp.bins[k];
-  if (s->next != nullptr) s->next->prev = s;
-  sp.bins[k] = s;
+  sp.bins[k].push_front(s);
   sp.nonempty |= std::uint64_t{1} << k;
 }
 
@@ -42,8 +34,9 @@ void refile(HeapSpans& sp, Segment* s) noexcept {
 // segments freed into last are at the back of the purge queue, and a few of them are
 // looked at (the search stays O(1)).
 Segment* find_resident(HeapSpans& sp, int count, int* first) noexcept {
-  Segment* s = sp.purge_tail;
-  for (int looked = 0; s != nullptr && looked < kDirtySearch; s = s->purge_prev, ++looked)
+  using Queue = decltype(sp.purge_queue);
+  Segment* s = sp.purge_queue.back();
+  for (int looked = 0; s != nullptr && looked < kDirtySearch; s = Queue::prev(s), ++looked)
     if ((*first = segment::find_free_run(s, count, true)) >= 0) return s;
   return nullptr;
 }
@@ -52,7 +45,7 @@ Segment* find_resident(HeapSpans& sp, int count, int* first) noexcept {
 Segment* find_best_fit(HeapSpans& sp, int count, int* first) noexcept {
   std::uint64_t fits = sp.nonempty & ~((std::uint64_t{1} << count) - 1);
   if (fits == 0) return nullptr;
-  Segment* s = sp.bins[__builtin_ctzll(fits)];
+  Segment* s = sp.bins[__builtin_ctzll(fits)].front();
   *first = segment::find_free_run(s, count);
   return s;
 }
@@ -60,15 +53,7 @@ Segment* find_best_fit(HeapSpans& sp, int count, int* first) noexcept {
 // --- the purge queue (lock held)
 
 void dequeue(HeapSpans& sp, Segment* s) noexcept {
-  if (s->purge_prev != nullptr)
-    s->purge_prev->purge_next = s->purge_next;
-  else
-    sp.purge_head = s->purge_next;
-  if (s->purge_next != nullptr)
-    s->purge_next->purge_prev = s->purge_prev;
-  else
-    sp.purge_tail = s->purge_prev;
-  s->purge_next = s->purge_prev = nullptr;
+  sp.purge_queue.remove(s);
   s->queued = false;
 }
 
@@ -78,13 +63,7 @@ void dirtied(HeapSpans& sp, Segment* s, bool was_clean) noexcept {
   if (!was_clean && s->queued) return;
   if (s->queued) dequeue(sp, s);
   s->purge_at_ms = os::now_ms() + static_cast<std::uint64_t>(option(Option::purge_delay_ms));
-  s->purge_prev = sp.purge_tail;
-  s->purge_next = nullptr;
-  if (sp.purge_tail != nullptr)
-    sp.purge_tail->purge_next = s;
-  else
-    sp.purge_head = s;
-  sp.purge_tail = s;
+  sp.purge_queue.push_back(s);
   s->queued = true;
 }
 
@@ -156,9 +135,9 @@ void shrink(Heap* h, Page* pg, int count) noexcept {
 bool purge_due(Heap* h, std::uint64_t now_ms, int budget) noexcept {
   HeapSpans& sp = h->spans;
   os::SpinGuard g(sp.lock);
-  while (sp.purge_head != nullptr && sp.purge_head->purge_at_ms <= now_ms) {
+  for (Segment* s; (s = sp.purge_queue.front()) != nullptr && s->purge_at_ms <= now_ms;) {
     if (budget-- == 0) return true;
-    purge_or_release(sp, sp.purge_head);
+    purge_or_release(sp, s);
   }
   return false;
 }
@@ -167,7 +146,7 @@ bool purge_all(Heap* h) noexcept {
   HeapSpans& sp = h->spans;
   os::SpinGuard g(sp.lock);
   bool any = false;
-  while (sp.purge_head != nullptr) any |= purge_or_release(sp, sp.purge_head);
+  while (Segment* s = sp.purge_queue.front()) any |= purge_or_release(sp, s);
   return any;
 }
 

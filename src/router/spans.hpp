@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "fastpool/engine/chunk_list.hpp"
 #include "os/spin_lock.hpp"
 #include "segment/segment.hpp"
 
@@ -20,11 +21,11 @@ struct HeapSpans {
   // bins[k]: segments whose longest free run is k slices (bins[0]: no free slice).
   // Invariant: every segment of the heap is on exactly the bin its `bin` field names,
   // and bit k of `nonempty` is set iff bins[k] is non-empty.
-  Segment* bins[kSlicesPerSegment] = {};
+  engine::ChunkList<Segment> bins[kSlicesPerSegment];
   std::uint64_t nonempty = 0;
-  // Segments with dirty slices, by purge time (FIFO: the delay is the same for all).
-  Segment* purge_head = nullptr;
-  Segment* purge_tail = nullptr;
+  // Segments with dirty slices, by purge time (FIFO: the delay is the same for all);
+  // exactly the segments whose `queued` is set.
+  engine::ChunkList<Segment, &Segment::purge_next, &Segment::purge_prev> purge_queue;
   std::size_t segments = 0;
 };
 

@@ -464,61 +464,55 @@ TEST_CASE("7a. every power-of-two alignment from 16 to 1 GiB, through all four i
                                         << first_failures);
 }
 
-TEST_CASE(
-    "7b. memalign with a non-power-of-two alignment rounds it up (glibc); posix_memalign says "
-    "EINVAL") {
-  // glibc 2.36 (_mid_memalign): an alignment up to 16 is malloc's; above, at least 32,
-  // rounded up to the next power of two.
+// Counts the blocks `alloc(a, 100)` gets wrong for alignments that are not powers of
+// two: glibc 2.36 (_mid_memalign) treats up to 16 as malloc's and rounds anything above
+// up to the next power of two, at least 32. The first failures go to `report`.
+template <class Alloc>
+int non_power_of_two_failures(const char* name, Alloc alloc, std::string& report) {
   int failures = 0;
-  std::string first_failures;
   for (std::size_t a : {17, 24, 48, 100, 1000, 3000, 5000, 100000}) {
     std::size_t want = std::max<std::size_t>(32, next_pow2(a));
     void* blocks[64];
     for (void*& p : blocks) {
       errno = 0;
-      p = memalign(a, 100);
+      p = alloc(a, 100);
       if (p == nullptr || !aligned(p, want)) {
         if (++failures <= 8)
-          first_failures += "  memalign(" + std::to_string(a) + ", 100) -> " +
-                            (p ? "not aligned to " + std::to_string(want)
-                               : "NULL, errno " + std::to_string(errno)) +
-                            "\n";
+          report += std::string("  ") + name + "(" + std::to_string(a) + ", 100) -> " +
+                    (p ? "not aligned to " + std::to_string(want)
+                       : "NULL, errno " + std::to_string(errno)) +
+                    "\n";
       } else {
         memset(p, 1, 100);
       }
     }
     for (void* p : blocks) free(p);
+  }
+  return failures;
+}
+
+TEST_CASE(
+    "7b. memalign with a non-power-of-two alignment rounds it up (glibc); posix_memalign says "
+    "EINVAL") {
+  std::string report;
+  int failures = non_power_of_two_failures(
+      "memalign", [](std::size_t a, std::size_t n) { return memalign(a, n); }, report);
+  CHECK_MESSAGE(failures == 0, failures << " failures, first:\n" << report);
+  for (std::size_t a : {17, 24, 48, 100, 1000, 3000, 5000, 100000}) {
     void* p = reinterpret_cast<void*>(1);
     int rc = posix_memalign(&p, a, 100);
     CHECK_MESSAGE(rc == EINVAL, "posix_memalign(" << a << ") returned " << rc);
     CHECK(p == reinterpret_cast<void*>(1));
   }
-  CHECK_MESSAGE(failures == 0, failures << " failures, first:\n" << first_failures);
 }
 
 TEST_CASE("7c. aligned_alloc with a non-power-of-two alignment rounds it up (glibc 2.36)") {
   // glibc 2.36's aligned_alloc is memalign (2.38 began to reject such alignments with
-  // EINVAL). Note: api_rules_test.cpp's "a bad alignment gives EINVAL" expects
-  // aligned_alloc(24, 10) == NULL; the two cannot both hold.
-  int failures = 0;
-  std::string first_failures;
-  for (std::size_t a : {17, 24, 48, 100, 1000, 3000, 5000, 100000}) {
-    std::size_t want = std::max<std::size_t>(32, next_pow2(a));
-    void* blocks[64];
-    for (void*& p : blocks) {
-      errno = 0;
-      p = aligned_alloc(a, 100);
-      if (p == nullptr || !aligned(p, want)) {
-        if (++failures <= 8)
-          first_failures += "  aligned_alloc(" + std::to_string(a) + ", 100) -> " +
-                            (p ? "misaligned" : "NULL, errno " + std::to_string(errno)) + "\n";
-      } else {
-        memset(p, 1, 100);
-      }
-    }
-    for (void* p : blocks) free(p);
-  }
-  CHECK_MESSAGE(failures == 0, failures << " failures, first:\n" << first_failures);
+  // EINVAL).
+  std::string report;
+  int failures = non_power_of_two_failures(
+      "aligned_alloc", [](std::size_t a, std::size_t n) { return aligned_alloc(a, n); }, report);
+  CHECK_MESSAGE(failures == 0, failures << " failures, first:\n" << report);
 }
 
 TEST_CASE("8. usable size stays within 12.5% + 16 B of the request, 1 B .. 2 MiB") {

@@ -1,49 +1,54 @@
-// Intrusive doubly linked list of chunks (pages, typed-pool chunks). The growing engine
-// keeps its chunks on two of these; nothing else links chunks.
+// Intrusive doubly linked list: the one list of pages, chunks, segments and heaps. The
+// growing engine keeps its chunks on two of these; the router files segments and heaps
+// on others, through link members of their own (Next/Prev), so one object can be on
+// several lists at once.
 #pragma once
 
 #include "fastpool/engine/platform.hpp"
 
 namespace fastpool::engine {
 
-// Chunk must have `Chunk* next; Chunk* prev;`. Invariant: a chunk is on at most one list.
-template <class Chunk>
+// Invariant: a chunk is on at most one list per pair of link members.
+template <class Chunk, Chunk* Chunk::*Next = &Chunk::next, Chunk* Chunk::*Prev = &Chunk::prev>
 class ChunkList {
  public:
   bool empty() const noexcept { return head_ == nullptr; }
   Chunk* front() const noexcept { return head_; }
+  Chunk* back() const noexcept { return tail_; }
+  static Chunk* next(const Chunk* c) noexcept { return c->*Next; }
+  static Chunk* prev(const Chunk* c) noexcept { return c->*Prev; }
   std::size_t size() const noexcept { return size_; }
 
   void push_front(Chunk* c) noexcept {
-    c->prev = nullptr;
-    c->next = head_;
+    c->*Prev = nullptr;
+    c->*Next = head_;
     if (head_ != nullptr)
-      head_->prev = c;
+      head_->*Prev = c;
     else
       tail_ = c;
     head_ = c;
     ++size_;
   }
   void push_back(Chunk* c) noexcept {
-    c->next = nullptr;
-    c->prev = tail_;
+    c->*Next = nullptr;
+    c->*Prev = tail_;
     if (tail_ != nullptr)
-      tail_->next = c;
+      tail_->*Next = c;
     else
       head_ = c;
     tail_ = c;
     ++size_;
   }
   void remove(Chunk* c) noexcept {
-    if (c->prev != nullptr)
-      c->prev->next = c->next;
+    if (c->*Prev != nullptr)
+      (c->*Prev)->*Next = c->*Next;
     else
-      head_ = c->next;
-    if (c->next != nullptr)
-      c->next->prev = c->prev;
+      head_ = c->*Next;
+    if (c->*Next != nullptr)
+      (c->*Next)->*Prev = c->*Prev;
     else
-      tail_ = c->prev;
-    c->next = c->prev = nullptr;
+      tail_ = c->*Prev;
+    c->*Next = c->*Prev = nullptr;
     --size_;
   }
   Chunk* pop_front() noexcept {
@@ -55,9 +60,9 @@ class ChunkList {
   template <class F>
   void for_each(F&& f) {
     for (Chunk* c = head_; c != nullptr;) {
-      Chunk* next = c->next;
+      Chunk* following = c->*Next;
       f(c);
-      c = next;
+      c = following;
     }
   }
 
