@@ -1,5 +1,5 @@
 // Slow paths of the shared allocation API, and the fp_* C API.
-#include "api/alloc.hpp"
+#include "api/front.hpp"
 
 #include <errno.h>
 
@@ -67,8 +67,7 @@ void* alloc_any(std::size_t size, std::size_t alignment, bool* zeroed, bool span
 // Both read only the record's second cache line, never the owner's hot one.
 FP_FAST_PATH bool is_small_block_start(Page* pg, const void* p) noexcept {
   auto off = static_cast<std::uint64_t>(static_cast<const char*>(p) - page_start(pg));
-  std::uint64_t index = (off * pg->block_magic) >> 40;
-  return off < pg->slice_count * kSliceSize && index * kClassSize[pg->size_class] == off;
+  return off < pg->slice_count * kSliceSize && is_block_offset(pg, off);
 }
 
 bool is_block_start(Page* pg, const void* p) noexcept {
@@ -113,7 +112,14 @@ Page* validated_page_of(void* p, bool resizing) noexcept {
     bad_free(resizing ? "realloc(): pointer is not the start of a block"
                       : "free(): pointer is not the start of a block",
              p);
+  if (FP_UNLIKELY(pg->kind == PageKind::small && pg->pool.free_list().is_tagged(p)))
+    bad_free(resizing ? "realloc(): pointer to freed memory" : "free(): double free", p);
   return pg;
+}
+
+void bad_current_free(void* p) noexcept {
+  validated_page_of(p, false);  // names what is wrong, and aborts
+  bad_free("free(): pointer is not a live block", p);
 }
 
 void free_slow(void* p) noexcept {
@@ -123,9 +129,9 @@ void free_slow(void* p) noexcept {
   if (pg->kind == PageKind::large) return heap::free_large(pg);
   Heap* owner = owner_of(pg);
   Heap* h = tls_heap;
-  if (owner == h)
-    heap::free_local(h, pg, p);
-  else if (pg->size_class < kBatchedClasses)
+  if (owner == h) return heap::free_local(h, pg, p);
+  engine::TaggedFreeList::set_tag(p, pg->pool.free_list().tag());  // free from now on
+  if (pg->size_class < kBatchedClasses)
     heap::free_remote(owner, p);
   else
     owner->remote.push(p);  // a big block is not held back in a batch
@@ -135,17 +141,23 @@ void free_slow(void* p) noexcept {
 // goes back when that was its last block). A small block of another heap: into this
 // thread's remote batch, after the block-start check (free_fast has already found the
 // page, so the pointer is fastpool's). Anything else, including every misuse: free_slow.
+// Every block freed here is checked to be a block start and not free already (its tag).
 void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
   auto self = reinterpret_cast<std::uintptr_t>(tls_heap);
-  if (FP_LIKELY(owner == (self | kOwnerCounted))) {
-    pg->pool.deallocate(p);
-    if (FP_UNLIKELY(pg->pool.unused())) heap::page_emptied(tls_heap, pg);
-    return;
-  }
   Heap* heap = pg->heap;  // null for the sentinel and huge blocks
-  if (FP_LIKELY(pg->kind == PageKind::small && heap != tls_heap &&
-                pg->size_class < kBatchedClasses && is_small_block_start(pg, p)))
-    return heap::free_remote(heap, p);
+  if (FP_LIKELY(pg->kind == PageKind::small && is_small_block_start(pg, p))) {
+    const engine::TaggedFreeList& list = pg->pool.free_list();
+    if (FP_UNLIKELY(list.is_tagged(p))) bad_current_free(p);
+    if (FP_LIKELY(owner == (self | kOwnerCounted))) {
+      pg->pool.deallocate(p);
+      if (FP_UNLIKELY(pg->pool.unused())) heap::page_emptied(tls_heap, pg);
+      return;
+    }
+    if (FP_LIKELY(heap != tls_heap && pg->size_class < kBatchedClasses)) {
+      engine::TaggedFreeList::set_tag(p, list.tag());  // free from now on: see is_tagged
+      return heap::free_remote(heap, p);
+    }
+  }
   free_slow(p);
 }
 
@@ -205,6 +217,9 @@ std::size_t usable_size(const void* p) noexcept {
 }
 
 bool collect_all() noexcept {
+#ifdef FASTPOOL_SECURE
+  secure::flush_quarantine();
+#endif
   return heap::trim_all();
 }
 
@@ -232,26 +247,26 @@ using namespace fastpool;
 extern "C" {
 
 FP_EXPORT void* fp_malloc(size_t size) noexcept {
-  return malloc_fast(size);
+  return front_malloc(size);
 }
 FP_EXPORT void fp_free(void* p) noexcept {
-  free_fast(p);
+  front_free(p);
 }
 FP_EXPORT void* fp_calloc(size_t n, size_t size) noexcept {
-  return calloc_impl(n, size);
+  return front_calloc(n, size);
 }
 FP_EXPORT void* fp_realloc(void* p, size_t size) noexcept {
-  return realloc_impl(p, size);
+  return front_realloc(p, size);
 }
 FP_EXPORT void* fp_aligned_alloc(size_t alignment, size_t size) noexcept {
   if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
     errno = EINVAL;
     return nullptr;
   }
-  return aligned_alloc_fast(alignment, size);
+  return front_aligned(alignment, size);
 }
 FP_EXPORT size_t fp_usable_size(const void* p) noexcept {
-  return usable_size(p);
+  return front_usable_size(p);
 }
 FP_EXPORT int fp_owns(const void* p) noexcept {
   return p != nullptr && page_map::owns(p);

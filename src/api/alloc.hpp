@@ -38,6 +38,9 @@ Page* validated_page_of(void* p, bool resizing) noexcept;
 void* aligned_alloc_checked(std::size_t alignment, std::size_t size) noexcept;
 void* calloc_impl(std::size_t n, std::size_t size) noexcept;
 void* realloc_impl(void* p, std::size_t size) noexcept;
+// REQUIRES: pg == validated_page_of(p, true). Resizes p without copying bytes (in place,
+// or huge pages remapped): the block's new address, or null when it must move.
+void* resize_block(void* p, Page* pg, std::size_t size) noexcept;
 std::size_t usable_size(const void* p) noexcept;
 // Process-wide: returns true when memory went back to the OS.
 bool collect_all() noexcept;
@@ -65,12 +68,22 @@ FP_FAST_PATH void* aligned_alloc_fast(std::size_t alignment, std::size_t size) n
 }
 
 FP_SLOW_PATH void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept;
+// Aborts with the message validated_page_of gives.
+[[noreturn]] FP_COLD void bad_current_free(void* p) noexcept;
 
+// A block of the calling thread's current page is pushed after two checks: it starts a
+// block (one multiply), and its second word is not the page's free tag
+// (engine/free_list.hpp), i.e. it is not free already.
 FP_FAST_PATH void free_fast(void* p) noexcept {
   if constexpr (kCheckedFree) check_free(p);
   Page* pg = page_of(p);  // NULL and foreign pointers find the sentinel, owned by no heap
   auto owner = pg->owner.load(std::memory_order_relaxed);
-  if (FP_LIKELY(is_thread_owner(owner))) return pg->pool.push_uncounted(p);  // my current page
+  if (FP_LIKELY(is_thread_owner(owner))) {  // my current page
+    auto off = static_cast<std::uint64_t>(static_cast<char*>(p) - pg->pool.start());
+    if (FP_UNLIKELY(!is_block_offset(pg, off) || pg->pool.free_list().is_tagged(p)))
+      bad_current_free(p);
+    return pg->pool.push_uncounted(p);
+  }
   free_other_page(p, pg, owner);
 }
 

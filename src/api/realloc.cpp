@@ -26,6 +26,21 @@ void* move_block(void* p, std::size_t old, std::size_t size) noexcept {
 
 }  // namespace
 
+void* resize_block(void* p, Page* pg, std::size_t size) noexcept {
+  std::size_t old = usable_size(p);
+  switch (pg->kind) {
+    case PageKind::huge:
+      if (size <= kMaxLarge / 2) return nullptr;
+      if (void* q = huge::resize(pg, size)) return q;
+      return size <= old ? p : nullptr;
+    case PageKind::large:
+      if (size <= kMaxClassSize && size < old / 2) return nullptr;
+      return heap::large_resize(pg, size) ? p : nullptr;
+    default:
+      return size <= old && (size >= old / 2 || old <= 64) ? p : nullptr;
+  }
+}
+
 void* realloc_impl(void* p, std::size_t size) noexcept {
   if (p == nullptr) return malloc_fast(size);
   if (size == 0) {  // glibc: frees and returns NULL
@@ -33,22 +48,8 @@ void* realloc_impl(void* p, std::size_t size) noexcept {
     return nullptr;
   }
   Page* pg = validated_page_of(p, true);
-  std::size_t old = usable_size(p);
-  switch (pg->kind) {
-    case PageKind::huge:
-      if (size <= kMaxLarge / 2) break;
-      if (void* q = huge::resize(pg, size)) return q;
-      if (size <= old) return p;
-      break;
-    case PageKind::large:
-      if (size <= kMaxClassSize && size < old / 2) break;
-      if (heap::large_resize(pg, size)) return p;
-      break;
-    default:
-      if (size <= old && (size >= old / 2 || old <= 64)) return p;
-      break;
-  }
-  return move_block(p, old, size);
+  if (void* q = resize_block(p, pg, size)) return q;
+  return move_block(p, usable_size(p), size);
 }
 
 }  // namespace fastpool

@@ -63,6 +63,13 @@ void unmap(void* p, std::size_t size) noexcept {
   errno = saved;
 }
 
+void* reserve_inaccessible(std::size_t size) noexcept {
+  int saved = errno;
+  void* p = mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  errno = saved;
+  return p == MAP_FAILED ? nullptr : p;
+}
+
 bool remap_in_place(void* p, std::size_t old_size, std::size_t new_size) noexcept {
   int saved = errno;
   bool ok = mremap(p, old_size, new_size, 0) != MAP_FAILED;

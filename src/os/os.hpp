@@ -16,6 +16,9 @@ std::size_t page_size() noexcept;
 // OS refuses. errno is left as it was.
 void* map_aligned(std::size_t size, std::size_t alignment, std::size_t offset = 0) noexcept;
 void unmap(void* p, std::size_t size) noexcept;
+// Reserves `size` bytes of address space that faults on any access (PROT_NONE, charged
+// to nothing). Null when the OS refuses.
+void* reserve_inaccessible(std::size_t size) noexcept;
 // Resizes the mapping [p, p+old_size) to new_size without moving it (growing needs the
 // address space after it free). False when the kernel cannot.
 bool remap_in_place(void* p, std::size_t old_size, std::size_t new_size) noexcept;

@@ -8,7 +8,7 @@
 #include <bit>
 #include <cstdint>
 
-#include "api/alloc.hpp"
+#include "api/front.hpp"
 #include "fastpool/fastpool.h"
 #include "os/os.hpp"
 
@@ -28,12 +28,12 @@ void* glibc_aligned(std::size_t alignment, std::size_t size) noexcept {
     errno = EINVAL;
     return nullptr;
   }
-  if (alignment <= 16) return malloc_fast(size);
-  return aligned_alloc_fast(std::bit_ceil(alignment), size);
+  if (alignment <= 16) return front_malloc(size);
+  return front_aligned(std::bit_ceil(alignment), size);
 }
 
 void* page_aligned(std::size_t size) noexcept {
-  return aligned_alloc_checked(os::page_size(), size);
+  return front_aligned(os::page_size(), size);
 }
 
 void* pvalloc_impl(std::size_t size) noexcept {
@@ -53,13 +53,13 @@ void* reallocarray_impl(void* p, std::size_t n, std::size_t size) noexcept {
     errno = ENOMEM;
     return nullptr;
   }
-  return realloc_impl(p, total);
+  return front_realloc(p, total);
 }
 
 int posix_memalign_impl(void** out, std::size_t alignment, std::size_t size) noexcept {
   if (!valid_alignment(alignment) || alignment % sizeof(void*) != 0) return EINVAL;
   int saved = errno;
-  void* p = aligned_alloc_fast(alignment, size);
+  void* p = front_aligned(alignment, size);
   if (p == nullptr) {
     errno = saved;
     return ENOMEM;
@@ -83,18 +83,18 @@ Info info() noexcept {
 extern "C" {
 
 // clang-format off
-FP_EXPORT void* malloc(size_t size) noexcept { return malloc_fast(size); }
-FP_EXPORT void free(void* p) noexcept { free_fast(p); }
-FP_EXPORT void* calloc(size_t n, size_t size) noexcept { return calloc_impl(n, size); }
-FP_EXPORT void* realloc(void* p, size_t size) noexcept { return realloc_impl(p, size); }
+FP_EXPORT void* malloc(size_t size) noexcept { return front_malloc(size); }
+FP_EXPORT void free(void* p) noexcept { front_free(p); }
+FP_EXPORT void* calloc(size_t n, size_t size) noexcept { return front_calloc(n, size); }
+FP_EXPORT void* realloc(void* p, size_t size) noexcept { return front_realloc(p, size); }
 FP_EXPORT void* reallocarray(void* p, size_t n, size_t size) noexcept { return reallocarray_impl(p, n, size); }
 FP_EXPORT int posix_memalign(void** out, size_t alignment, size_t size) noexcept { return posix_memalign_impl(out, alignment, size); }
 FP_EXPORT void* aligned_alloc(size_t alignment, size_t size) noexcept { return glibc_aligned(alignment, size); }
 FP_EXPORT void* memalign(size_t alignment, size_t size) noexcept { return glibc_aligned(alignment, size); }
 FP_EXPORT void* valloc(size_t size) noexcept { return page_aligned(size); }
 FP_EXPORT void* pvalloc(size_t size) noexcept { return pvalloc_impl(size); }
-FP_EXPORT size_t malloc_usable_size(void* p) noexcept { return usable_size(p); }
-FP_EXPORT void cfree(void* p) noexcept { free_fast(p); }
+FP_EXPORT size_t malloc_usable_size(void* p) noexcept { return front_usable_size(p); }
+FP_EXPORT void cfree(void* p) noexcept { front_free(p); }
 
 // Accepted for compatibility; fastpool answers with its own state.
 FP_EXPORT int malloc_trim(size_t) noexcept { return collect_all() ? 1 : 0; }
@@ -102,10 +102,10 @@ FP_EXPORT int mallopt(int, int) noexcept { return 1; }
 FP_EXPORT struct mallinfo2 mallinfo2(void) noexcept { return info<struct mallinfo2>(); }
 FP_EXPORT struct mallinfo mallinfo(void) noexcept { return info<struct mallinfo>(); }
 
-FP_EXPORT void* __libc_malloc(size_t size) noexcept { return malloc_fast(size); }
-FP_EXPORT void __libc_free(void* p) noexcept { free_fast(p); }
-FP_EXPORT void* __libc_calloc(size_t n, size_t size) noexcept { return calloc_impl(n, size); }
-FP_EXPORT void* __libc_realloc(void* p, size_t size) noexcept { return realloc_impl(p, size); }
+FP_EXPORT void* __libc_malloc(size_t size) noexcept { return front_malloc(size); }
+FP_EXPORT void __libc_free(void* p) noexcept { front_free(p); }
+FP_EXPORT void* __libc_calloc(size_t n, size_t size) noexcept { return front_calloc(n, size); }
+FP_EXPORT void* __libc_realloc(void* p, size_t size) noexcept { return front_realloc(p, size); }
 FP_EXPORT void* __libc_memalign(size_t alignment, size_t size) noexcept { return glibc_aligned(alignment, size); }
 FP_EXPORT void* __libc_valloc(size_t size) noexcept { return page_aligned(size); }
 FP_EXPORT void* __libc_pvalloc(size_t size) noexcept { return pvalloc_impl(size); }

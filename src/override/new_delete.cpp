@@ -2,7 +2,7 @@
 // The throw-or-null difference is a compile-time policy on one shared failure path.
 #include <new>
 
-#include "api/alloc.hpp"
+#include "api/front.hpp"
 
 // The preload library does not load libstdc++ (a C program would pay about 1.2 MiB of
 // RSS for it): its references into the C++ runtime are weak and resolve to the program's
@@ -27,8 +27,10 @@ namespace {
 enum class OnFailure { throw_bad_alloc, return_null };
 
 // Out of memory: run the new-handler until it gives up, retrying after each call.
+using fastpool::AllocKind;
+
 template <OnFailure Policy>
-FP_COLD void* new_failed(std::size_t size, std::size_t alignment) {
+FP_COLD void* new_failed(std::size_t size, std::size_t alignment, AllocKind kind) {
   if (!cxx_runtime_present()) fastpool::engine::fatal("operator new: out of memory");
   for (;;) {
     std::new_handler handler = std::get_new_handler();
@@ -45,20 +47,20 @@ FP_COLD void* new_failed(std::size_t size, std::size_t alignment) {
         return nullptr;
       }
     }
-    void* p = alignment == 0 ? fastpool::malloc_fast(size)
-                             : fastpool::aligned_alloc_checked(alignment, size);
+    void* p = alignment == 0 ? fastpool::front_malloc(size, kind)
+                             : fastpool::front_aligned(alignment, size, kind);
     if (p != nullptr) return p;
   }
 }
 
-template <OnFailure Policy>
+template <OnFailure Policy, AllocKind Kind>
 FP_FAST_PATH void* new_impl(std::size_t size) {
-  void* p = fastpool::malloc_fast(size);
+  void* p = fastpool::front_malloc(size, Kind);
   if (FP_LIKELY(p != nullptr)) return p;
-  return new_failed<Policy>(size, 0);
+  return new_failed<Policy>(size, 0, Kind);
 }
 
-template <OnFailure Policy>
+template <OnFailure Policy, AllocKind Kind>
 void* new_aligned_impl(std::size_t size, std::align_val_t al) {
   auto alignment = static_cast<std::size_t>(al);
   if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
@@ -68,36 +70,38 @@ void* new_aligned_impl(std::size_t size, std::align_val_t al) {
     }
     return nullptr;
   }
-  void* p = fastpool::aligned_alloc_fast(alignment, size);
+  void* p = fastpool::front_aligned(alignment, size, Kind);
   if (FP_LIKELY(p != nullptr)) return p;
-  return new_failed<Policy>(size, alignment);
+  return new_failed<Policy>(size, alignment, Kind);
 }
 
 constexpr auto kThrow = OnFailure::throw_bad_alloc;
 constexpr auto kNull = OnFailure::return_null;
+constexpr auto kOne = AllocKind::new_scalar;
+constexpr auto kArray = AllocKind::new_array;
 
 }  // namespace
 
 // clang-format off
-FP_EXPORT void* operator new(std::size_t n) { return new_impl<kThrow>(n); }
-FP_EXPORT void* operator new[](std::size_t n) { return new_impl<kThrow>(n); }
-FP_EXPORT void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return new_impl<kNull>(n); }
-FP_EXPORT void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return new_impl<kNull>(n); }
-FP_EXPORT void* operator new(std::size_t n, std::align_val_t a) { return new_aligned_impl<kThrow>(n, a); }
-FP_EXPORT void* operator new[](std::size_t n, std::align_val_t a) { return new_aligned_impl<kThrow>(n, a); }
-FP_EXPORT void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_aligned_impl<kNull>(n, a); }
-FP_EXPORT void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_aligned_impl<kNull>(n, a); }
+FP_EXPORT void* operator new(std::size_t n) { return new_impl<kThrow, kOne>(n); }
+FP_EXPORT void* operator new[](std::size_t n) { return new_impl<kThrow, kArray>(n); }
+FP_EXPORT void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return new_impl<kNull, kOne>(n); }
+FP_EXPORT void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return new_impl<kNull, kArray>(n); }
+FP_EXPORT void* operator new(std::size_t n, std::align_val_t a) { return new_aligned_impl<kThrow, kOne>(n, a); }
+FP_EXPORT void* operator new[](std::size_t n, std::align_val_t a) { return new_aligned_impl<kThrow, kArray>(n, a); }
+FP_EXPORT void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_aligned_impl<kNull, kOne>(n, a); }
+FP_EXPORT void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept { return new_aligned_impl<kNull, kArray>(n, a); }
 
-FP_EXPORT void operator delete(void* p) noexcept { fastpool::free_fast(p); }
-FP_EXPORT void operator delete[](void* p) noexcept { fastpool::free_fast(p); }
-FP_EXPORT void operator delete(void* p, std::size_t) noexcept { fastpool::free_fast(p); }
-FP_EXPORT void operator delete[](void* p, std::size_t) noexcept { fastpool::free_fast(p); }
-FP_EXPORT void operator delete(void* p, const std::nothrow_t&) noexcept { fastpool::free_fast(p); }
-FP_EXPORT void operator delete[](void* p, const std::nothrow_t&) noexcept { fastpool::free_fast(p); }
-FP_EXPORT void operator delete(void* p, std::align_val_t) noexcept { fastpool::free_fast(p); }
-FP_EXPORT void operator delete[](void* p, std::align_val_t) noexcept { fastpool::free_fast(p); }
-FP_EXPORT void operator delete(void* p, std::size_t, std::align_val_t) noexcept { fastpool::free_fast(p); }
-FP_EXPORT void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { fastpool::free_fast(p); }
-FP_EXPORT void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { fastpool::free_fast(p); }
-FP_EXPORT void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { fastpool::free_fast(p); }
+FP_EXPORT void operator delete(void* p) noexcept { fastpool::front_free(p, kOne); }
+FP_EXPORT void operator delete[](void* p) noexcept { fastpool::front_free(p, kArray); }
+FP_EXPORT void operator delete(void* p, std::size_t n) noexcept { fastpool::front_free(p, kOne, n); }
+FP_EXPORT void operator delete[](void* p, std::size_t n) noexcept { fastpool::front_free(p, kArray, n); }
+FP_EXPORT void operator delete(void* p, const std::nothrow_t&) noexcept { fastpool::front_free(p, kOne); }
+FP_EXPORT void operator delete[](void* p, const std::nothrow_t&) noexcept { fastpool::front_free(p, kArray); }
+FP_EXPORT void operator delete(void* p, std::align_val_t) noexcept { fastpool::front_free(p, kOne); }
+FP_EXPORT void operator delete[](void* p, std::align_val_t) noexcept { fastpool::front_free(p, kArray); }
+FP_EXPORT void operator delete(void* p, std::size_t n, std::align_val_t) noexcept { fastpool::front_free(p, kOne, n); }
+FP_EXPORT void operator delete[](void* p, std::size_t n, std::align_val_t) noexcept { fastpool::front_free(p, kArray, n); }
+FP_EXPORT void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { fastpool::front_free(p, kOne); }
+FP_EXPORT void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { fastpool::front_free(p, kArray); }
 // clang-format on

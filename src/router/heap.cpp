@@ -24,7 +24,7 @@ constexpr auto kSlots = [] {
 
 // Slices of a class's page. Up to 128 KiB blocks: enough for 8 blocks (as few slices as
 // that takes). Bigger blocks: 2 to 16 slices, whichever wastes the least tail (so a
-// page spans at most 1 MiB, below 2^40 / 512 KiB, as block_magic requires).
+// page spans at most 1 MiB, far below the 2^32 bytes block_magic allows).
 constexpr int slices_for_class(int c) {
   std::size_t bytes = class_size(c);
   if (bytes * 8 <= 16 * kSliceSize)
@@ -41,7 +41,7 @@ constexpr auto kClassSlices = [] {
   for (int c = 0; c < kClassCount; ++c) t[c] = static_cast<std::uint8_t>(slices_for_class(c));
   return t;
 }();
-static_assert(kClassSlices[kClassCount - 1] * kSliceSize <= (std::size_t{1} << 40) / kMaxClassSize);
+static_assert(kClassSlices[kClassCount - 1] * kSliceSize < (std::size_t{1} << 32));
 
 constexpr std::uint32_t kMaintainEvery = 64;  // slow calls between clock reads
 constexpr std::uint64_t kMaintainPeriodMs = 10;
@@ -63,7 +63,9 @@ Page* PageSource::grow(std::size_t) noexcept {
   pg->pool.init(page_start(pg), bsize, static_cast<std::size_t>(slices) * kSliceSize / bsize);
   pg->size_class = size_class;
   pg->heap = heap;
-  pg->block_magic = ((std::uint64_t{1} << 40) + bsize - 1) / bsize;
+  pg->block_magic = 1 + ~std::uint64_t{0} / bsize;
+  static std::atomic<std::uint32_t> generations{0};
+  pg->generation = generations.fetch_add(1, std::memory_order_relaxed);
   pg->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted,
                   std::memory_order_relaxed);
   return pg;

@@ -4,6 +4,7 @@
 
 #include <new>
 
+#include "api/front.hpp"  // secure::flush_quarantine at thread exit
 #include "os/os.hpp"
 #include "router/heap.hpp"
 #include "segment/huge.hpp"
@@ -83,6 +84,9 @@ void abandon(Heap* h) noexcept {
 // The key's value is the thread's heap, or g_empty_heap for a thread that only freed
 // (set so that its batch of remote frees is flushed here too).
 void on_thread_exit(void* arg) noexcept {
+#ifdef FASTPOOL_SECURE
+  secure::flush_quarantine();
+#endif
   heap::flush_remote();
   tls_remote.exit_hook = false;
   tls_remote.exited = true;

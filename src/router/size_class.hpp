@@ -1,7 +1,6 @@
 // Size classes: size -> class by table lookup, class -> block size.
-//   class 0: 8 bytes (the only class below 16: every request of 16 or more gets 16-byte
-//            alignment, so steps of 8 above 16 would break that rule);
-//   classes 1..8: 16..128 in steps of 16;
+//   classes 0..7: 16..128 in steps of 16 (no 8-byte class: a free block keeps its list
+//            link and its free tag in two words, engine/free_list.hpp);
 //   then 8 classes per power of two up to kMaxClassSize (step p/8 over (p, 2p]), so
 //   internal waste stays under 1/9 (≤ 12.5%). Past kMaxClassSize large blocks take whole
 //   64 KiB slices, which wastes at most 64 KiB / 512 KiB = 12.5% as well.
@@ -24,15 +23,14 @@ inline constexpr std::size_t kDirectMax = 1024;  // sizes the malloc fast path s
 // One slot per size: the malloc fast path indexes the table with the size itself (no
 // rounding instructions), at 8 KiB of TLS per thread.
 inline constexpr std::size_t kDirectSlots = kDirectMax + 1;
-inline constexpr int kClassCount = 9 + 8 * 12;  // 2^7..2^18: twelve powers of two
+inline constexpr int kClassCount = 8 + 8 * 12;  // 2^7..2^18: twelve powers of two
 // Classes whose blocks another thread's free may hold back in its batch (router/remote):
 // up to 32 KiB, so a batch pins at most kRemoteBatch * 32 KiB.
-inline constexpr int kBatchedClasses = 9 + 8 * 8;
+inline constexpr int kBatchedClasses = 8 + 8 * 8;
 
 constexpr std::size_t class_size(int c) noexcept {
-  if (c == 0) return 8;
-  if (c <= 8) return static_cast<std::size_t>(c) * 16;
-  int i = c - 9;
+  if (c < 8) return static_cast<std::size_t>(c + 1) * 16;
+  int i = c - 8;
   std::size_t p = std::size_t{128} << (i / 8);
   return p + (p / 8) * static_cast<std::size_t>(i % 8 + 1);
 }
@@ -46,13 +44,13 @@ inline constexpr auto kClassSize = [] {
 
 // REQUIRES: size <= kMaxClassSize.
 constexpr int size_class(std::size_t size) noexcept {
-  if (size <= 8) return 0;
-  if (size <= 128) return static_cast<int>((size + 15) / 16);
+  if (size <= 16) return 0;
+  if (size <= 128) return static_cast<int>((size + 15) / 16) - 1;
   int log = static_cast<int>(std::bit_width(size - 1)) - 1;  // p = 2^log < size <= 2p
   std::size_t p = std::size_t{1} << log;
   int step_log = log - 3;  // step = p / 8: a shift, never a division
   int k = static_cast<int>((size - p + (std::size_t{1} << step_log) - 1) >> step_log);  // 1..8
-  return 9 + (log - 7) * 8 + (k - 1);
+  return 8 + (log - 7) * 8 + (k - 1);
 }
 
 // The direct table: size -> class, for sizes <= kDirectMax.
@@ -83,7 +81,7 @@ FP_FAST_PATH constexpr int medium_class(std::size_t size) noexcept {
 static_assert(class_size(kClassCount - 1) == kMaxClassSize);
 static_assert(size_class(kMaxClassSize) == kClassCount - 1);
 static_assert(class_size(kBatchedClasses - 1) == kMaxSmall);
-static_assert(size_class(129) == 9 && class_size(9) == 144);
+static_assert(size_class(129) == 8 && class_size(8) == 144);
 static_assert(medium_class(kDirectMax + 1) == size_class(kDirectMax + 1));
 
 }  // namespace fastpool

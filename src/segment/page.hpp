@@ -77,8 +77,8 @@ inline bool is_current_word(std::uintptr_t owner) noexcept {
 // time), the second is what other threads read when they free into the page, so their
 // frees do not miss on a line the owner keeps writing.
 struct alignas(128) Page {
-  engine::FixedBlockPool pool;
-  Page* next = nullptr;  // class queue links (GrowingBlockPool chunk)
+  engine::TaggedBlockPool pool;  // small: a freed block's tag is this record's address
+  Page* next = nullptr;          // class queue links (GrowingBlockPool chunk)
   Page* prev = nullptr;
 
   alignas(64) std::atomic<std::uintptr_t> owner{0};
@@ -86,13 +86,21 @@ struct alignas(128) Page {
   PageKind kind = PageKind::unused;
   std::uint8_t size_class = 0;
   std::uint8_t slice_count = 0;
+  // small: a number no earlier page at this address had (set as the page is carved), so
+  // what a page leaves in its memory is told apart from what its successor writes.
+  std::uint32_t generation = 0;
   Heap* heap = nullptr;  // small and large: the heap whose spans and queue hold the page
-  // small: ceil(2^40 / block size), so that checking a freed pointer is the start of a
-  // block is a multiply, not a division: offset / size == (offset * magic) >> 40 exactly
-  // for every offset below 2^40 / size (pages are sized to stay below it).
+  // small: 1 + (2^64 - 1) / block size. An offset n < 2^32 into the page is a multiple of
+  // the block size iff n * block_magic (mod 2^64) < block_magic (Lemire, Kaser and Kurz,
+  // "Faster remainder by direct computation", 2019): a block-start check in one multiply.
   std::uint64_t block_magic = 0;
 };
 static_assert(sizeof(Page) == 128);
+
+// REQUIRES: pg is a small page, n < 2^32. True when byte n of the page starts a block.
+FP_FAST_PATH bool is_block_offset(const Page* pg, std::uint64_t n) noexcept {
+  return n * pg->block_magic < pg->block_magic;
+}
 
 // The record with no blocks and no owner: the page map's sentinel for every slice
 // fastpool does not own, and the heaps' placeholder current page.

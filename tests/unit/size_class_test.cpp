@@ -26,6 +26,8 @@ TEST_CASE("classes are strictly increasing and the direct table agrees") {
     CHECK(kDirectClass[direct_slot(n)] == size_class(n));
   for (std::size_t n = kDirectMax + 1; n <= kMaxSmall; ++n) CHECK(medium_class(n) == size_class(n));
   for (int c = 0; c < kClassCount; ++c) CHECK(kClassSize[c] == class_size(c));
-  CHECK(class_size(0) == 8);
+  CHECK(class_size(0) == 16);
+  CHECK(size_class(0) == 0);
+  CHECK(size_class(8) == 0);
   CHECK(size_class(17) == size_class(32));
 }

@@ -1,7 +1,8 @@
 // The fixed engine: one contiguous run of `capacity` blocks of `block_size` bytes.
 // Blocks are handed out from the free list first, then from a bump pointer over the
 // never-used tail, so a new pool touches no memory up front. A page of the global
-// allocator is one FixedBlockPool; the typed FixedPool<T> is another.
+// allocator is one TaggedBlockPool (free blocks tagged, for double-free checks); the typed
+// FixedPool<T> is a FixedBlockPool.
 //
 // Invariants:
 //   start_ <= bump_ <= end_, (end_ - start_) == capacity * block_size;
@@ -13,9 +14,10 @@
 
 namespace fastpool::engine {
 
-class FixedBlockPool {
+template <class List>
+class BasicFixedBlockPool {
  public:
-  FixedBlockPool() = default;
+  BasicFixedBlockPool() = default;
 
   // REQUIRES: block_size >= sizeof(FreeBlock) and a multiple of alignof(FreeBlock);
   // storage is `block_size * capacity` bytes, aligned for the blocks it will hold.
@@ -26,7 +28,7 @@ class FixedBlockPool {
     block_size_ = static_cast<std::uint32_t>(block_size);
     capacity_ = static_cast<std::uint32_t>(capacity);
     used_ = 0;
-    free_ = FreeList{};
+    free_ = List{};
   }
 
   // Like init, for storage whose blocks are all in use already (a block being resized
@@ -100,6 +102,7 @@ class FixedBlockPool {
   bool is_free(const void* p) const noexcept { return free_.contains(p); }
   // O(1): true when `p` is the most recently freed block (the common double free).
   bool is_free_head(const void* p) const noexcept { return free_.head() == p; }
+  const List& free_list() const noexcept { return free_; }
 
   std::size_t block_size() const noexcept { return block_size_; }
   std::size_t capacity() const noexcept { return capacity_; }
@@ -130,7 +133,7 @@ class FixedBlockPool {
   }
 
   // Hot fields first: the fast path reads free_ and used_ only.
-  FreeList free_;
+  List free_;
   std::uint32_t used_ = 0;
   std::uint32_t block_size_ = 0;
   char* bump_ = nullptr;
@@ -138,5 +141,8 @@ class FixedBlockPool {
   char* end_ = nullptr;
   std::uint32_t capacity_ = 0;
 };
+
+using FixedBlockPool = BasicFixedBlockPool<FreeList>;
+using TaggedBlockPool = BasicFixedBlockPool<TaggedFreeList>;
 
 }  // namespace fastpool::engine

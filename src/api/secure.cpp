@@ -1,0 +1,338 @@
+// The hardened layer (FASTPOOL_SECURE builds): every block framed by canaries, every
+// release checked against how the block was allocated, freed blocks filled, held back
+// in a per-thread quarantine and checked again when they are handed out.
+//
+// A block of the core, b = its start, end = b + usable_size(b), p = what the user gets:
+//   [b, p-16)        padding (aligned requests: p = b + alignment)
+//   [p-16, p)        header: h0 = size | shift << 48 | kind << 56   (p = b + 2^shift)
+//                            h1 = canary(p, h0): an underflow or a pointer that is not
+//                            a block's start breaks it
+//   [p, p+size)      the user's bytes
+//   [p+size, ...)    tail canary, up to kTailBytes of tail_byte (every request gets one
+//                    byte more than it asked for, so there is always one)
+// Released small blocks (kind small in the core):
+//   h1 = canary ^ freed: a second release is reported as a double free;
+//   [b+16, end-8) = fill_byte and [end-8, end) = marker(b, end), checked when the block
+//   is handed out again: a write after free is reported then. (The core keeps its
+//   free-list link and tag in [b, b+16) meanwhile.)
+// Then the block waits in the thread's quarantine (a random one of kQuarantineSlots is
+// given back to the core per release), so it is not handed out by the next mallocs.
+// malloc(0) returns a distinct address in a reserved region that faults on any access.
+#ifdef FASTPOOL_SECURE
+
+#include <errno.h>
+#include <sys/auxv.h>
+
+#include <atomic>
+#include <bit>
+#include <cstring>
+
+#include "api/front.hpp"
+#include "os/os.hpp"
+
+namespace fastpool::secure {
+namespace {
+
+constexpr std::size_t kHeader = 16;
+constexpr std::size_t kTailBytes = 64;  // tail canary bytes written and checked at most
+constexpr int kQuarantineSlots = 64;
+constexpr std::size_t kQuarantineBytes = 4 << 20;  // per thread
+constexpr std::size_t kZeroRegion = 64 << 20;      // malloc(0) addresses, reused cyclically
+
+[[noreturn]] FP_COLD void report(const char* what, const void* p) noexcept {
+  engine::fatal(what, p);
+}
+
+std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64's finaliser
+  x ^= x >> 30;
+  x *= 0xBF58476D1CE4E5B9ull;
+  x ^= x >> 27;
+  x *= 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// Per-process secrets from the kernel's AT_RANDOM bytes: the same on every thread and at
+// any time (no initialisation order), unknown to the program.
+struct Keys {
+  std::uint64_t canary, freed, marker;
+  unsigned char tail_byte, fill_byte;
+};
+Keys derive_keys() noexcept {
+  std::uint64_t seed[2] = {0x243F6A8885A308D3ull, 0x13198A2E03707344ull};
+  if (auto* r = reinterpret_cast<const void*>(getauxval(AT_RANDOM))) std::memcpy(seed, r, 16);
+  Keys k;
+  k.canary = mix(seed[0]);
+  k.freed = mix(seed[1]) | 1;
+  k.marker = mix(seed[0] ^ seed[1]);
+  k.tail_byte = static_cast<unsigned char>(k.marker >> 8) | 0x01;
+  k.fill_byte = static_cast<unsigned char>((k.marker >> 16) & 0xFE);
+  if (k.fill_byte == 0) k.fill_byte = 0xDE;
+  return k;
+}
+Keys g_keys;
+std::atomic<bool> g_keys_ready{false};
+// Racing first calls all store the same values.
+const Keys& keys() noexcept {
+  if (FP_UNLIKELY(!g_keys_ready.load(std::memory_order_acquire))) {
+    g_keys = derive_keys();
+    g_keys_ready.store(true, std::memory_order_release);
+  }
+  return g_keys;
+}
+
+std::uint64_t canary(const void* p, std::uint64_t h0) noexcept {
+  return mix(keys().canary ^ reinterpret_cast<std::uintptr_t>(p) ^ (h0 * 0x9E3779B97F4A7C15ull));
+}
+// Bound to the block and to its page's generation: a marker a block of an earlier page
+// at the same address left behind never matches.
+std::uint64_t marker(const char* b, const char* end) noexcept {
+  std::uint64_t generation = page_map::find(b)->generation;
+  return mix(keys().marker ^ reinterpret_cast<std::uintptr_t>(b) ^
+             (reinterpret_cast<std::uintptr_t>(end) << 17) ^ generation * 0x9E3779B97F4A7C15ull);
+}
+
+struct Header {
+  std::uint64_t h0, h1;
+};
+Header* header_of(void* p) noexcept {
+  return reinterpret_cast<Header*>(static_cast<char*>(p) - kHeader);
+}
+std::size_t size_of(std::uint64_t h0) noexcept {
+  return static_cast<std::size_t>(h0 & ((std::uint64_t{1} << 48) - 1));
+}
+std::size_t offset_of(std::uint64_t h0) noexcept {
+  return std::size_t{1} << ((h0 >> 48) & 63);
+}
+AllocKind kind_of(std::uint64_t h0) noexcept {
+  return static_cast<AllocKind>(h0 >> 56);
+}
+
+// --- malloc(0): addresses that fault
+std::atomic<char*> g_zero_base{nullptr};
+std::atomic<std::size_t> g_zero_next{0};
+
+void* zero_block() noexcept {
+  char* base = g_zero_base.load(std::memory_order_acquire);
+  if (base == nullptr) {
+    auto* fresh = static_cast<char*>(os::reserve_inaccessible(kZeroRegion));
+    if (fresh == nullptr) return nullptr;
+    if (!g_zero_base.compare_exchange_strong(base, fresh))
+      os::unmap(fresh, kZeroRegion);
+    else
+      base = fresh;
+  }
+  return base + g_zero_next.fetch_add(16, std::memory_order_relaxed) % kZeroRegion;
+}
+bool is_zero_block(const void* p) noexcept {
+  auto* base = g_zero_base.load(std::memory_order_acquire);
+  auto* c = static_cast<const char*>(p);
+  return base != nullptr && c >= base && c < base + kZeroRegion;
+}
+
+// --- freed blocks: filled, marked, checked when handed out again
+bool is_small(const void* b) noexcept {
+  return page_map::find(b)->kind == PageKind::small;
+}
+
+void fill_freed(char* b, char* end) noexcept {
+  std::memset(b + kHeader, keys().fill_byte, static_cast<std::size_t>(end - 8 - (b + kHeader)));
+  std::uint64_t m = marker(b, end);
+  std::memcpy(end - 8, &m, 8);
+}
+
+// A block the core hands out: if it was released here, nothing may have written to it.
+void check_reused(char* b, char* end) noexcept {
+  std::uint64_t m;
+  std::memcpy(&m, end - 8, 8);
+  if (m != marker(b, end)) return;  // never released here (fresh, or freed by the core)
+  unsigned char fill = keys().fill_byte;
+  for (const char* c = b + kHeader; c < end - 8; ++c)
+    if (static_cast<unsigned char>(*c) != fill) report("malloc(): write after free detected", c);
+  std::memset(end - 8, 0, 8);
+}
+
+// --- the quarantine
+struct Quarantine {
+  void* block[kQuarantineSlots];
+  std::uint32_t bytes[kQuarantineSlots];
+  int count;
+  std::size_t total;
+  std::uint64_t rng;
+};
+__thread Quarantine tls_quarantine __attribute__((tls_model("initial-exec")));
+
+int random_slot(Quarantine& q) noexcept {
+  if (q.rng == 0) q.rng = mix(keys().marker ^ reinterpret_cast<std::uintptr_t>(&q)) | 1;
+  q.rng ^= q.rng << 13;  // xorshift64
+  q.rng ^= q.rng >> 7;
+  q.rng ^= q.rng << 17;
+  return static_cast<int>(q.rng % static_cast<std::uint64_t>(q.count));
+}
+
+void quarantine(char* b, std::size_t bytes) noexcept {
+  Quarantine& q = tls_quarantine;
+  // Past the thread's exit hook nothing would flush it: give the block back now.
+  if (tls_remote.exited || bytes > kQuarantineBytes / 4) return free_fast(b);
+  while (q.count == kQuarantineSlots || (q.count > 0 && q.total + bytes > kQuarantineBytes)) {
+    int i = random_slot(q);
+    void* out = q.block[i];
+    q.total -= q.bytes[i];
+    --q.count;
+    q.block[i] = q.block[q.count];
+    q.bytes[i] = q.bytes[q.count];
+    free_fast(out);
+  }
+  q.block[q.count] = b;
+  q.bytes[q.count] = static_cast<std::uint32_t>(bytes);
+  ++q.count;
+  q.total += bytes;
+}
+
+// --- framing
+void* frame(char* b, std::size_t size, std::size_t offset, AllocKind kind) noexcept {
+  char* end = b + fastpool::usable_size(b);
+  if (is_small(b)) check_reused(b, end);
+  char* p = b + offset;
+  std::uint64_t h0 = size | std::uint64_t{static_cast<unsigned>(std::countr_zero(offset))} << 48 |
+                     std::uint64_t{static_cast<unsigned>(kind)} << 56;
+  *header_of(p) = {h0, canary(p, h0)};
+  std::size_t tail = static_cast<std::size_t>(end - (p + size));
+  std::memset(p + size, keys().tail_byte, tail < kTailBytes ? tail : kTailBytes);
+  return p;
+}
+
+// The block behind a user pointer, checked: fastpool's, header intact, not released,
+// tail canary intact. Aborts with what it found otherwise.
+struct Block {
+  char* b;
+  std::size_t size;
+  AllocKind kind;
+};
+Block checked_block(void* p, bool resizing) noexcept {
+  const char* fn = resizing ? "realloc(): " : "free(): ";
+  os::Message m;
+  auto fail = [&](const char* what, const void* at) {
+    m << fn << what;
+    report(m.str(), at);
+  };
+  if (page_map::find(p) == &g_empty_page) fail("pointer was not allocated by fastpool", p);
+  if ((reinterpret_cast<std::uintptr_t>(p) & 15) != 0)
+    fail("pointer is not the start of a block", p);
+  Header h = *header_of(p);
+  if (h.h1 != canary(p, h.h0)) {
+    // Released here (header marked), or given back to the core since (its free tag).
+    Page* pg = page_map::find(header_of(p));
+    if (h.h1 == (canary(p, h.h0) ^ keys().freed) ||
+        (pg->kind == PageKind::small && pg->pool.free_list().is_tagged(header_of(p))))
+      fail("double free", p);
+    fail("block header corrupted (buffer underflow) or not the start of a block", p);
+  }
+  char* b = static_cast<char*>(p) - offset_of(h.h0);
+  validated_page_of(b, resizing);
+  std::size_t size = size_of(h.h0);
+  char* end = b + fastpool::usable_size(b);
+  std::size_t tail = static_cast<std::size_t>(end - (static_cast<char*>(p) + size));
+  unsigned char t = keys().tail_byte;
+  auto* c = static_cast<unsigned char*>(p) + size;
+  for (std::size_t i = 0; i < tail && i < kTailBytes; ++i)
+    if (c[i] != t) fail("buffer overflow detected past the end of the block", c + i);
+  return {b, size, kind_of(h.h0)};
+}
+
+const char* mismatch(AllocKind allocated, AllocKind released) noexcept {
+  if (allocated == AllocKind::new_array && released == AllocKind::new_scalar)
+    return "operator delete(): block allocated by new[] (use delete[])";
+  if (allocated == AllocKind::new_scalar && released == AllocKind::new_array)
+    return "operator delete[](): block allocated by new (use delete)";
+  return nullptr;  // malloc'd and new'd blocks may be mixed, as glibc allows
+}
+
+}  // namespace
+
+void* allocate(std::size_t size, std::size_t alignment, AllocKind kind) noexcept {
+  if (size == 0 && alignment <= 16) {
+    if (void* z = zero_block()) return z;
+  }
+  std::size_t offset = alignment <= kHeader ? kHeader : alignment;
+  std::size_t total;
+  if (size >= (std::size_t{1} << 48) || __builtin_add_overflow(size, offset + 1, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  void* b = alignment <= kHeader ? malloc_fast(total) : aligned_alloc_checked(alignment, total);
+  if (b == nullptr) return nullptr;
+  return frame(static_cast<char*>(b), size, offset, kind);
+}
+
+void release(void* p, AllocKind kind, std::size_t sized) noexcept {
+  if (p == nullptr || is_zero_block(p)) return;
+  Block blk = checked_block(p, false);
+  if (const char* what = mismatch(blk.kind, kind)) report(what, p);
+  if (sized != 0 && sized != blk.size)
+    report("operator delete(): sized delete with a size the block was not allocated with", p);
+  Header* h = header_of(p);
+  h->h1 ^= keys().freed;
+  if (!is_small(blk.b)) return free_fast(blk.b);
+  char* end = blk.b + fastpool::usable_size(blk.b);
+  fill_freed(blk.b, end);
+  quarantine(blk.b, static_cast<std::size_t>(end - blk.b));
+}
+
+void* calloc(std::size_t n, std::size_t size) noexcept {
+  std::size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  void* p = allocate(total, 0, AllocKind::malloc);
+  if (p != nullptr && total != 0) std::memset(p, 0, total);
+  return p;
+}
+
+void* realloc(void* p, std::size_t size) noexcept {
+  if (p == nullptr || is_zero_block(p)) return allocate(size, 0, AllocKind::malloc);
+  if (size == 0) {  // glibc: frees and returns NULL
+    release(p, AllocKind::malloc, 0);
+    return nullptr;
+  }
+  Block blk = checked_block(p, true);
+  std::size_t total;
+  if (size >= (std::size_t{1} << 48) || __builtin_add_overflow(size, kHeader + 1, &total)) {
+    errno = ENOMEM;
+    return nullptr;
+  }
+  // A plain block resizes like the core's (in place, or remapped): framed again after.
+  if (static_cast<char*>(p) == blk.b + kHeader) {
+    if (void* b = resize_block(blk.b, page_map::find(blk.b), total)) {
+      auto* nb = static_cast<char*>(b);
+      char* end = nb + fastpool::usable_size(nb);
+      char* q = nb + kHeader;
+      std::uint64_t h0 =
+          size | std::uint64_t{4} << 48 | std::uint64_t{static_cast<unsigned>(blk.kind)} << 56;
+      *header_of(q) = {h0, canary(q, h0)};
+      std::size_t tail = static_cast<std::size_t>(end - (q + size));
+      std::memset(q + size, keys().tail_byte, tail < kTailBytes ? tail : kTailBytes);
+      return q;
+    }
+  }
+  void* q = allocate(size, 0, blk.kind);
+  if (q == nullptr) return nullptr;
+  std::memcpy(q, p, size < blk.size ? size : blk.size);
+  release(p, blk.kind, 0);
+  return q;
+}
+
+std::size_t usable_size(const void* p) noexcept {
+  if (p == nullptr || is_zero_block(p) || !page_map::owns(p)) return 0;
+  return size_of(header_of(const_cast<void*>(p))->h0);
+}
+
+void flush_quarantine() noexcept {
+  Quarantine& q = tls_quarantine;
+  while (q.count > 0) free_fast(q.block[--q.count]);
+  q.total = 0;
+}
+
+}  // namespace fastpool::secure
+
+#endif  // FASTPOOL_SECURE
