@@ -40,7 +40,8 @@ def peer_libraries(peers_dir):
 
 
 def discover(fastpool_preload, peers_dir=None):
-    """glibc, Debian's three, the peers of peers_dir, fastpool last; absent ones are missing."""
+    """glibc, Debian's three, the peers of peers_dir, fastpool-secure (when built), fastpool
+    last; absent ones are missing."""
     found = [Allocator("glibc", None)]
     for name, filename in SYSTEM_PRELOADS.items():
         path = find_library(filename)
@@ -48,6 +49,11 @@ def discover(fastpool_preload, peers_dir=None):
     for name, path in peer_libraries(peers_dir):
         found.append(Allocator(name, path))
     have_fastpool = fastpool_preload is not None and os.path.exists(fastpool_preload)
+    # The hardened build beside it, where it was built: what its checks cost.
+    secure = have_fastpool and os.path.join(os.path.dirname(fastpool_preload),
+                                            "libfastpool_preload_secure.so")
+    if secure and os.path.exists(secure):
+        found.append(Allocator("fastpool-secure", secure))
     found.append(Allocator("fastpool", fastpool_preload if have_fastpool else None,
                            missing=not have_fastpool))
     return found

@@ -64,9 +64,14 @@ Keys derive_keys() noexcept {
   k.canary = mix(seed[0]);
   k.freed = mix(seed[1]) | 1;
   k.marker = mix(seed[0] ^ seed[1]);
-  k.tail_byte = static_cast<unsigned char>(k.marker >> 8) | 0x01;
-  k.fill_byte = static_cast<unsigned char>((k.marker >> 16) & 0xFE);
-  if (k.fill_byte == 0) k.fill_byte = 0xDE;
+  // Random bytes, but never text, zero or 0xFF (what stray writes mostly are): a write of
+  // such a byte over a canary or a freed block is always seen.
+  auto odd_byte = [](std::uint64_t r) {
+    return static_cast<unsigned char>(0x80 | (r % 0x7F));  // 0x80..0xFE
+  };
+  k.tail_byte = odd_byte(k.marker >> 8);
+  k.fill_byte = odd_byte(k.marker >> 16);
+  if (k.fill_byte == k.tail_byte) k.fill_byte ^= 0x01;
   return k;
 }
 Keys g_keys;
@@ -80,8 +85,11 @@ const Keys& keys() noexcept {
   return g_keys;
 }
 
+// Its top byte (the one a 1-byte underflow hits) is never text, zero or 0xFF either.
 std::uint64_t canary(const void* p, std::uint64_t h0) noexcept {
-  return mix(keys().canary ^ reinterpret_cast<std::uintptr_t>(p) ^ (h0 * 0x9E3779B97F4A7C15ull));
+  std::uint64_t c =
+      mix(keys().canary ^ reinterpret_cast<std::uintptr_t>(p) ^ (h0 * 0x9E3779B97F4A7C15ull));
+  return (c & ~(std::uint64_t{0xFF} << 56)) | std::uint64_t{0x80 | ((c >> 56) % 0x7F)} << 56;
 }
 // Bound to the block and to its page's generation: a marker a block of an earlier page
 // at the same address left behind never matches.
@@ -140,15 +148,41 @@ void fill_freed(char* b, char* end) noexcept {
   std::memcpy(end - 8, &m, 8);
 }
 
-// A block the core hands out: if it was released here, nothing may have written to it.
-void check_reused(char* b, char* end) noexcept {
+// A block released here: nothing may have written to it since.
+void verify_fill(const char* b, const char* end) noexcept {
+  // Word by word (b and end are 16-byte aligned), then the first bad byte for the report.
+  unsigned char fill = keys().fill_byte;
+  std::uint64_t pattern = fill * 0x0101010101010101ull, diff = 0;
+  for (const char* c = b + kHeader; c < end - 8; c += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, c, 8);
+    diff |= w ^ pattern;
+  }
+  if (FP_UNLIKELY(diff != 0)) {
+    const char* c = b + kHeader;
+    while (static_cast<unsigned char>(*c) == fill) ++c;
+    report("write after free detected", c);
+  }
+}
+bool has_marker(const char* b, const char* end) noexcept {
   std::uint64_t m;
   std::memcpy(&m, end - 8, 8);
-  if (m != marker(b, end)) return;  // never released here (fresh, or freed by the core)
-  unsigned char fill = keys().fill_byte;
-  for (const char* c = b + kHeader; c < end - 8; ++c)
-    if (static_cast<unsigned char>(*c) != fill) report("malloc(): write after free detected", c);
+  return m == marker(b, end);
+}
+
+// A block the core hands out: checked if it was released here (and its page lived on).
+void check_reused(char* b, char* end) noexcept {
+  if (!has_marker(b, end)) return;  // never released here (fresh, or freed by the core)
+  verify_fill(b, end);
   std::memset(end - 8, 0, 8);
+}
+
+// A block leaving the quarantine for the core: checked in full (its page may not live
+// until the block is handed out again).
+void check_evicted(char* b) noexcept {
+  char* end = b + fastpool::usable_size(b);
+  if (!has_marker(b, end)) report("write after free detected", end - 8);
+  verify_fill(b, end);
 }
 
 // --- the quarantine
@@ -180,6 +214,7 @@ void quarantine(char* b, std::size_t bytes) noexcept {
     --q.count;
     q.block[i] = q.block[q.count];
     q.bytes[i] = q.bytes[q.count];
+    check_evicted(static_cast<char*>(out));
     free_fast(out);
   }
   q.block[q.count] = b;
@@ -329,7 +364,11 @@ std::size_t usable_size(const void* p) noexcept {
 
 void flush_quarantine() noexcept {
   Quarantine& q = tls_quarantine;
-  while (q.count > 0) free_fast(q.block[--q.count]);
+  while (q.count > 0) {
+    auto* b = static_cast<char*>(q.block[--q.count]);
+    check_evicted(b);
+    free_fast(b);
+  }
   q.total = 0;
 }
 
