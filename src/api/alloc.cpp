@@ -130,7 +130,7 @@ void free_slow(void* p) noexcept {
   Heap* owner = owner_of(pg);
   Heap* h = tls_heap;
   if (owner == h) return heap::free_local(h, pg, p);
-  engine::TaggedFreeList::set_tag(p, pg->pool.free_list().tag());  // free from now on
+  PageFreeList::set_tag(p, pg->pool.free_list().tag());  // free from now on
   if (pg->size_class < kBatchedClasses)
     heap::free_remote(owner, p);
   else
@@ -146,7 +146,7 @@ void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
   auto self = reinterpret_cast<std::uintptr_t>(tls_heap);
   Heap* heap = pg->heap;  // null for the sentinel and huge blocks
   if (FP_LIKELY(pg->kind == PageKind::small && is_small_block_start(pg, p))) {
-    const engine::TaggedFreeList& list = pg->pool.free_list();
+    const PageFreeList& list = pg->pool.free_list();
     if (FP_UNLIKELY(list.is_tagged(p))) bad_current_free(p);
     if (FP_LIKELY(owner == (self | kOwnerCounted))) {
       pg->pool.deallocate(p);
@@ -154,7 +154,7 @@ void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
       return;
     }
     if (FP_LIKELY(heap != tls_heap && pg->size_class < kBatchedClasses)) {
-      engine::TaggedFreeList::set_tag(p, list.tag());  // free from now on: see is_tagged
+      PageFreeList::set_tag(p, list.tag());  // free from now on: see is_tagged
       return heap::free_remote(heap, p);
     }
   }

@@ -54,16 +54,17 @@ std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64's finaliser
 // Per-process secrets from the kernel's AT_RANDOM bytes: the same on every thread and at
 // any time (no initialisation order), unknown to the program.
 struct Keys {
-  std::uint64_t canary, freed, marker;
+  std::uint64_t canary, freed, marker, link;
   unsigned char tail_byte, fill_byte;
 };
 Keys derive_keys() noexcept {
   std::uint64_t seed[2] = {0x243F6A8885A308D3ull, 0x13198A2E03707344ull};
-  if (auto* r = reinterpret_cast<const void*>(getauxval(AT_RANDOM))) std::memcpy(seed, r, 16);
+  if (auto* r = reinterpret_cast<const void*>(getauxval(AT_RANDOM))) __builtin_memcpy(seed, r, 16);
   Keys k;
   k.canary = mix(seed[0]);
   k.freed = mix(seed[1]) | 1;
   k.marker = mix(seed[0] ^ seed[1]);
+  k.link = mix(seed[1] + 0x9E3779B97F4A7C15ull);
   // Random bytes, but never text, zero or 0xFF (what stray writes mostly are): a write of
   // such a byte over a canary or a freed block is always seen.
   auto odd_byte = [](std::uint64_t r) {
@@ -93,8 +94,8 @@ std::uint64_t canary(const void* p, std::uint64_t h0) noexcept {
 }
 // Bound to the block and to its page's generation: a marker a block of an earlier page
 // at the same address left behind never matches.
-std::uint64_t marker(const char* b, const char* end) noexcept {
-  std::uint64_t generation = page_map::find(b)->generation;
+std::uint64_t marker(const char* b, const char* end, const Page* pg) noexcept {
+  std::uint64_t generation = pg->generation;
   return mix(keys().marker ^ reinterpret_cast<std::uintptr_t>(b) ^
              (reinterpret_cast<std::uintptr_t>(end) << 17) ^ generation * 0x9E3779B97F4A7C15ull);
 }
@@ -138,50 +139,61 @@ bool is_zero_block(const void* p) noexcept {
 }
 
 // --- freed blocks: filled, marked, checked when handed out again
-bool is_small(const void* b) noexcept {
-  return page_map::find(b)->kind == PageKind::small;
+// The end of the core's block that starts at b, on page pg.
+char* block_end(const Page* pg, char* b) noexcept {
+  if (pg->kind == PageKind::small) return b + pg->pool.block_size();
+  return b + fastpool::usable_size(b);
 }
 
-void fill_freed(char* b, char* end) noexcept {
-  std::memset(b + kHeader, keys().fill_byte, static_cast<std::size_t>(end - 8 - (b + kHeader)));
-  std::uint64_t m = marker(b, end);
-  std::memcpy(end - 8, &m, 8);
+// The first of n bytes from c that is not `byte`, or null: word by word.
+const unsigned char* first_other(const unsigned char* c, std::size_t n,
+                                 unsigned char byte) noexcept {
+  std::uint64_t pattern = byte * 0x0101010101010101ull, diff = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    __builtin_memcpy(&w, c + i, 8);
+    diff |= w ^ pattern;
+  }
+  for (; i < n; ++i) diff |= c[i] ^ byte;
+  if (FP_LIKELY(diff == 0)) return nullptr;
+  while (*c == byte) ++c;
+  return c;
+}
+
+void fill_freed(char* b, char* end, const Page* pg) noexcept {
+  __builtin_memset(b + kHeader, keys().fill_byte,
+                   static_cast<std::size_t>(end - 8 - (b + kHeader)));
+  std::uint64_t m = marker(b, end, pg);
+  __builtin_memcpy(end - 8, &m, 8);
 }
 
 // A block released here: nothing may have written to it since.
 void verify_fill(const char* b, const char* end) noexcept {
-  // Word by word (b and end are 16-byte aligned), then the first bad byte for the report.
-  unsigned char fill = keys().fill_byte;
-  std::uint64_t pattern = fill * 0x0101010101010101ull, diff = 0;
-  for (const char* c = b + kHeader; c < end - 8; c += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, c, 8);
-    diff |= w ^ pattern;
-  }
-  if (FP_UNLIKELY(diff != 0)) {
-    const char* c = b + kHeader;
-    while (static_cast<unsigned char>(*c) == fill) ++c;
+  auto* start = reinterpret_cast<const unsigned char*>(b + kHeader);
+  if (const unsigned char* c =
+          first_other(start, static_cast<std::size_t>(end - 8 - (b + kHeader)), keys().fill_byte))
     report("write after free detected", c);
-  }
 }
-bool has_marker(const char* b, const char* end) noexcept {
+bool has_marker(const char* b, const char* end, const Page* pg) noexcept {
   std::uint64_t m;
-  std::memcpy(&m, end - 8, 8);
-  return m == marker(b, end);
+  __builtin_memcpy(&m, end - 8, 8);
+  return m == marker(b, end, pg);
 }
 
 // A block the core hands out: checked if it was released here (and its page lived on).
-void check_reused(char* b, char* end) noexcept {
-  if (!has_marker(b, end)) return;  // never released here (fresh, or freed by the core)
+void check_reused(char* b, char* end, const Page* pg) noexcept {
+  if (!has_marker(b, end, pg)) return;  // never released here (fresh, or freed by the core)
   verify_fill(b, end);
-  std::memset(end - 8, 0, 8);
+  __builtin_memset(end - 8, 0, 8);
 }
 
 // A block leaving the quarantine for the core: checked in full (its page may not live
 // until the block is handed out again).
 void check_evicted(char* b) noexcept {
-  char* end = b + fastpool::usable_size(b);
-  if (!has_marker(b, end)) report("write after free detected", end - 8);
+  const Page* pg = page_map::find(b);
+  char* end = block_end(pg, b);
+  if (!has_marker(b, end, pg)) report("write after free detected", end - 8);
   verify_fill(b, end);
 }
 
@@ -225,21 +237,24 @@ void quarantine(char* b, std::size_t bytes) noexcept {
 
 // --- framing
 void* frame(char* b, std::size_t size, std::size_t offset, AllocKind kind) noexcept {
-  char* end = b + fastpool::usable_size(b);
-  if (is_small(b)) check_reused(b, end);
+  const Page* pg = page_map::find(b);
+  char* end = block_end(pg, b);
+  if (pg->kind == PageKind::small) check_reused(b, end, pg);
   char* p = b + offset;
   std::uint64_t h0 = size | std::uint64_t{static_cast<unsigned>(std::countr_zero(offset))} << 48 |
                      std::uint64_t{static_cast<unsigned>(kind)} << 56;
   *header_of(p) = {h0, canary(p, h0)};
   std::size_t tail = static_cast<std::size_t>(end - (p + size));
-  std::memset(p + size, keys().tail_byte, tail < kTailBytes ? tail : kTailBytes);
+  __builtin_memset(p + size, keys().tail_byte, tail < kTailBytes ? tail : kTailBytes);
   return p;
 }
 
 // The block behind a user pointer, checked: fastpool's, header intact, not released,
 // tail canary intact. Aborts with what it found otherwise.
 struct Block {
+  Page* pg;
   char* b;
+  char* end;
   std::size_t size;
   AllocKind kind;
 };
@@ -263,15 +278,15 @@ Block checked_block(void* p, bool resizing) noexcept {
     fail("block header corrupted (buffer underflow) or not the start of a block", p);
   }
   char* b = static_cast<char*>(p) - offset_of(h.h0);
-  validated_page_of(b, resizing);
+  Page* pg = validated_page_of(b, resizing);
   std::size_t size = size_of(h.h0);
-  char* end = b + fastpool::usable_size(b);
+  char* end = block_end(pg, b);
   std::size_t tail = static_cast<std::size_t>(end - (static_cast<char*>(p) + size));
-  unsigned char t = keys().tail_byte;
   auto* c = static_cast<unsigned char*>(p) + size;
-  for (std::size_t i = 0; i < tail && i < kTailBytes; ++i)
-    if (c[i] != t) fail("buffer overflow detected past the end of the block", c + i);
-  return {b, size, kind_of(h.h0)};
+  if (const unsigned char* bad =
+          first_other(c, tail < kTailBytes ? tail : kTailBytes, keys().tail_byte))
+    fail("buffer overflow detected past the end of the block", bad);
+  return {pg, b, end, size, kind_of(h.h0)};
 }
 
 const char* mismatch(AllocKind allocated, AllocKind released) noexcept {
@@ -307,10 +322,9 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept {
     report("operator delete(): sized delete with a size the block was not allocated with", p);
   Header* h = header_of(p);
   h->h1 ^= keys().freed;
-  if (!is_small(blk.b)) return free_fast(blk.b);
-  char* end = blk.b + fastpool::usable_size(blk.b);
-  fill_freed(blk.b, end);
-  quarantine(blk.b, static_cast<std::size_t>(end - blk.b));
+  if (blk.pg->kind != PageKind::small) return free_fast(blk.b);
+  fill_freed(blk.b, blk.end, blk.pg);
+  quarantine(blk.b, static_cast<std::size_t>(blk.end - blk.b));
 }
 
 void* calloc(std::size_t n, std::size_t size) noexcept {
@@ -320,7 +334,7 @@ void* calloc(std::size_t n, std::size_t size) noexcept {
     return nullptr;
   }
   void* p = allocate(total, 0, AllocKind::malloc);
-  if (p != nullptr && total != 0) std::memset(p, 0, total);
+  if (p != nullptr && total != 0) __builtin_memset(p, 0, total);
   return p;
 }
 
@@ -338,7 +352,7 @@ void* realloc(void* p, std::size_t size) noexcept {
   }
   // A plain block resizes like the core's (in place, or remapped): framed again after.
   if (static_cast<char*>(p) == blk.b + kHeader) {
-    if (void* b = resize_block(blk.b, page_map::find(blk.b), total)) {
+    if (void* b = resize_block(blk.b, blk.pg, total)) {
       auto* nb = static_cast<char*>(b);
       char* end = nb + fastpool::usable_size(nb);
       char* q = nb + kHeader;
@@ -346,13 +360,13 @@ void* realloc(void* p, std::size_t size) noexcept {
           size | std::uint64_t{4} << 48 | std::uint64_t{static_cast<unsigned>(blk.kind)} << 56;
       *header_of(q) = {h0, canary(q, h0)};
       std::size_t tail = static_cast<std::size_t>(end - (q + size));
-      std::memset(q + size, keys().tail_byte, tail < kTailBytes ? tail : kTailBytes);
+      __builtin_memset(q + size, keys().tail_byte, tail < kTailBytes ? tail : kTailBytes);
       return q;
     }
   }
   void* q = allocate(size, 0, blk.kind);
   if (q == nullptr) return nullptr;
-  std::memcpy(q, p, size < blk.size ? size : blk.size);
+  __builtin_memcpy(q, p, size < blk.size ? size : blk.size);
   release(p, blk.kind, 0);
   return q;
 }
@@ -373,5 +387,11 @@ void flush_quarantine() noexcept {
 }
 
 }  // namespace fastpool::secure
+
+namespace fastpool::engine {
+std::uintptr_t link_key() noexcept {
+  return secure::keys().link;
+}
+}  // namespace fastpool::engine
 
 #endif  // FASTPOOL_SECURE

@@ -18,6 +18,9 @@ namespace fastpool {
 struct Heap;
 
 inline constexpr int kSliceShift = 16;
+// Segments: 4 MiB, aligned to their size; a small page's blocks and its record (in the
+// segment's header) share one (segment/segment.hpp).
+inline constexpr int kSegmentShift = 22;
 inline constexpr std::size_t kSliceSize = std::size_t{1} << kSliceShift;
 
 enum class PageKind : std::uint8_t { unused, small, large, huge };
@@ -77,8 +80,9 @@ inline bool is_current_word(std::uintptr_t owner) noexcept {
 // time), the second is what other threads read when they free into the page, so their
 // frees do not miss on a line the owner keeps writing.
 struct alignas(128) Page {
-  engine::TaggedBlockPool pool;  // small: a freed block's tag is this record's address
-  Page* next = nullptr;          // class queue links (GrowingBlockPool chunk)
+  // small: a freed block's tag is this record's address (engine/free_list.hpp)
+  engine::TaggedBlockPool<kSegmentShift> pool;
+  Page* next = nullptr;  // class queue links (GrowingBlockPool chunk)
   Page* prev = nullptr;
 
   alignas(64) std::atomic<std::uintptr_t> owner{0};
@@ -101,6 +105,8 @@ static_assert(sizeof(Page) == 128);
 FP_FAST_PATH bool is_block_offset(const Page* pg, std::uint64_t n) noexcept {
   return n * pg->block_magic < pg->block_magic;
 }
+
+using PageFreeList = engine::TaggedFreeList<kSegmentShift>;
 
 // The record with no blocks and no owner: the page map's sentinel for every slice
 // fastpool does not own, and the heaps' placeholder current page.

@@ -16,7 +16,6 @@
 
 namespace fastpool {
 
-inline constexpr int kSegmentShift = 22;
 inline constexpr std::size_t kSegmentSize = std::size_t{1} << kSegmentShift;
 inline constexpr int kSlicesPerSegment = static_cast<int>(kSegmentSize / kSliceSize);  // 64
 inline constexpr int kMaxSpan = kSlicesPerSegment - 1;  // slice 0 holds the header

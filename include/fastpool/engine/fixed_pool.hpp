@@ -53,9 +53,7 @@ class BasicFixedBlockPool {
   FP_FAST_PATH void push_uncounted(void* block) noexcept { free_.push(block); }
   // O(free blocks): used = blocks carved from the tail - blocks on the free list.
   void recount_used() noexcept {
-    std::size_t n = 0;
-    for (FreeBlock* b = free_.head(); b != nullptr; b = b->next) ++n;
-    used_ = static_cast<std::uint32_t>(touched_bytes() / block_size_ - n);
+    used_ = static_cast<std::uint32_t>(touched_bytes() / block_size_ - free_.count());
   }
   // REQUIRES: full(): every block is out.
   void mark_all_used() noexcept { used_ = capacity_; }
@@ -143,6 +141,7 @@ class BasicFixedBlockPool {
 };
 
 using FixedBlockPool = BasicFixedBlockPool<FreeList>;
-using TaggedBlockPool = BasicFixedBlockPool<TaggedFreeList>;
+template <unsigned RegionShift>
+using TaggedBlockPool = BasicFixedBlockPool<TaggedFreeList<RegionShift>>;
 
 }  // namespace fastpool::engine

@@ -54,10 +54,21 @@ class FreeList {
       if (b == block) return true;
     return false;
   }
+  std::size_t count() const noexcept {
+    std::size_t n = 0;
+    for (FreeBlock* b = head_; b != nullptr; b = b->next) ++n;
+    return n;
+  }
 
  private:
   FreeBlock* head_ = nullptr;
 };
+
+#ifdef FASTPOOL_SECURE
+// Hardened builds store a TaggedFreeList's links xor-ed with this per-process secret (from
+// the kernel's AT_RANDOM bytes; every thread derives the same, at any time).
+std::uintptr_t link_key() noexcept;
+#endif
 
 // The global allocator's free list: FreeList's operations, and every block on it carries
 // the list's tag (its own address) in its second word, which a pop clears. A block whose
@@ -65,7 +76,11 @@ class FreeList {
 // the tag too), so a second free of it is found with one compare and no list walk.
 // Blocks handed out always start with a zero second word: only a program that copies
 // a free block's contents, or writes the tag itself, can make a live block look free.
-// REQUIRES: blocks of at least two words.
+// Hardened builds (FASTPOOL_SECURE) also encode every link and check it before it is
+// followed: it must decode to a block in the list's own 2^RegionShift-aligned region
+// that carries the list's tag; a corrupted link is reported, never followed.
+// REQUIRES: blocks of at least two words, in the region of the list object.
+template <unsigned RegionShift>
 class TaggedFreeList {
  public:
   bool empty() const noexcept { return head_ == nullptr; }
@@ -80,7 +95,7 @@ class TaggedFreeList {
 
   FP_FAST_PATH void push(void* block) noexcept {
     auto* b = static_cast<TaggedBlock*>(block);
-    b->next = head_;
+    b->next = encode(head_);
     b->tag = tag();
     head_ = b;
   }
@@ -88,32 +103,60 @@ class TaggedFreeList {
   FP_FAST_PATH void* pop() noexcept {
     TaggedBlock* b = head_;
     if (FP_LIKELY(b != nullptr)) {
-      head_ = b->next;
+      head_ = next_of(b);
       b->tag = 0;
     }
     return b;
   }
 
-  // Prepends the chain first..last (last->next is overwritten), tagging every block.
+  // Prepends the chain first..last (plain links; last->next is overwritten), tagging
+  // (and in hardened builds encoding) every block.
   void push_chain(FreeBlock* first, FreeBlock* last) noexcept {
-    last->next = head();
-    for (FreeBlock* b = first; b != head(); b = b->next) set_tag(b, tag());
+    for (FreeBlock* b = first;;) {
+      FreeBlock* next = b == last ? head() : b->next;
+      auto* t = reinterpret_cast<TaggedBlock*>(b);
+      t->next = encode(reinterpret_cast<TaggedBlock*>(next));
+      t->tag = tag();
+      if (b == last) break;
+      b = next;
+    }
     head_ = reinterpret_cast<TaggedBlock*>(first);
   }
 
-  FreeBlock* take_all() noexcept {
-    FreeBlock* b = head();
-    head_ = nullptr;
-    return b;
+  std::size_t count() const noexcept {
+    std::size_t n = 0;
+    for (TaggedBlock* b = head_; b != nullptr; b = next_of(b)) ++n;
+    return n;
   }
-
   bool contains(const void* block) const noexcept {
-    for (TaggedBlock* b = head_; b != nullptr; b = b->next)
+    for (TaggedBlock* b = head_; b != nullptr; b = next_of(b))
       if (b == block) return true;
     return false;
   }
 
  private:
+#ifdef FASTPOOL_SECURE
+  TaggedBlock* encode(TaggedBlock* next) const noexcept {
+    return reinterpret_cast<TaggedBlock*>(reinterpret_cast<std::uintptr_t>(next) ^ link_key() ^
+                                          tag());
+  }
+  TaggedBlock* next_of(const TaggedBlock* b) const noexcept {
+    auto* n = encode(b->next);  // xor: encoding twice decodes
+    if (FP_UNLIKELY(n != nullptr &&
+                    (((reinterpret_cast<std::uintptr_t>(n) ^ tag()) >> RegionShift) != 0 ||
+                     n->tag != tag())))
+      fatal("malloc(): free list corrupted (a write after free or an overflow)", b);
+    return n;
+  }
+#else
+  static TaggedBlock* encode(TaggedBlock* next) noexcept {
+    return next;
+  }
+  static TaggedBlock* next_of(const TaggedBlock* b) noexcept {
+    return b->next;
+  }
+#endif
+
   TaggedBlock* head_ = nullptr;
 };
 
