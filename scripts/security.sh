@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The heap-bug probes (tests/security) under every allocator: which bugs each one stops.
-# Prints the summary table (per family of bugs) on stdout and writes it, with the table of
-# every probe, to bench/results/security.md.
+# Prints the summary table (per family of bugs) on stdout, writes it with the table of every
+# probe to bench/results/security.md, and puts the summary in README.md (between its
+# security markers).
 #
 # Usage: scripts/security.sh [--peers DIR | --no-peers]
 #   Columns: glibc, Debian's jemalloc, mimalloc and tcmalloc, every lib*.so in DIR
@@ -49,7 +50,7 @@ done
 out=$root/bench/results/security.md
 python3 - "$tmp" "$out" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(git -C "$root" rev-parse --short HEAD)" \
   "${names[@]}" <<'PY'
-import sys, collections
+import collections, os, sys
 tmp, out, date, rev, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
 results = []
 for i in range(len(names)):
@@ -75,6 +76,18 @@ text = (f"# Heap bugs caught (scripts/security.sh)\n\n{date}, fastpool {rev}. A 
         "program ran on.\n\n" + summary + "\n## Every probe\n\n" + detail)
 with open(out, "w") as f:
     f.write(text)
+# The README's copy sits between its security markers, so its numbers are never typed.
+readme = os.path.join(os.path.dirname(os.path.dirname(out)), "..", "README.md")
+with open(readme) as f:
+    r = f.read()
+begin = r.find("<!-- security:begin")
+end = r.find("<!-- security:end -->")
+if begin >= 0 and end > begin:
+    begin = r.index("\n", begin) + 1
+    r = r[:begin] + f"{date}, fastpool {rev}, `scripts/security.sh` (every probe: " \
+        "bench/results/security.md):\n\n" + summary + r[end:]
+    with open(readme, "w") as f:
+        f.write(r)
 print(summary, end="")
 PY
 echo "security: wrote $out" >&2
