@@ -161,21 +161,13 @@ void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
   free_slow(p);
 }
 
-// Debug and secure builds: every free is checked before it touches the heap.
+// Debug builds: every free is checked in full before it touches the heap, the free tag
+// confirmed by a walk of the page's free list (only the owner may read it).
 void check_free(void* p) noexcept {
   if (p == nullptr) return;
   Page* pg = validated_page_of(p, false);
-  // Only the owner may read its free list; other threads' double frees are caught when
-  // the owner collects them (FixedBlockPool asserts in debug builds). The full walk of
-  // the free list is for debug builds; secure builds check its head.
-  if (pg->kind == PageKind::small && owner_of(pg) == tls_heap) {
-#ifdef NDEBUG
-    bool freed = pg->pool.is_free_head(p);
-#else
-    bool freed = pg->pool.is_free(p);
-#endif
-    if (freed) bad_free("free(): double free", p);
-  }
+  if (pg->kind == PageKind::small && owner_of(pg) == tls_heap && pg->pool.is_free(p))
+    bad_free("free(): double free", p);
 }
 
 void* aligned_alloc_checked(std::size_t alignment, std::size_t size) noexcept {

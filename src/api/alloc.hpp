@@ -17,8 +17,9 @@
 
 namespace fastpool {
 
-// Checked builds validate every free (foreign pointer, double free) before using it.
-#if defined(FASTPOOL_SECURE) || !defined(NDEBUG)
+// Debug builds validate every free in full before using it (the release fast path checks
+// the block start and the free tag; secure builds check in their own layer first).
+#if !defined(NDEBUG)
 inline constexpr bool kCheckedFree = true;
 #else
 inline constexpr bool kCheckedFree = false;

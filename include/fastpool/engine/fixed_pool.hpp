@@ -98,8 +98,6 @@ class BasicFixedBlockPool {
 
   // O(n): true when `p` is on the free list. For debug double-free checks.
   bool is_free(const void* p) const noexcept { return free_.contains(p); }
-  // O(1): true when `p` is the most recently freed block (the common double free).
-  bool is_free_head(const void* p) const noexcept { return free_.head() == p; }
   const List& free_list() const noexcept { return free_; }
 
   std::size_t block_size() const noexcept { return block_size_; }
