@@ -63,6 +63,13 @@ void unmap(void* p, std::size_t size) noexcept {
   errno = saved;
 }
 
+bool protect(void* p, std::size_t size, bool accessible) noexcept {
+  int saved = errno;
+  bool ok = mprotect(p, size, accessible ? PROT_READ | PROT_WRITE : PROT_NONE) == 0;
+  errno = saved;
+  return ok;
+}
+
 void* reserve_inaccessible(std::size_t size) noexcept {
   int saved = errno;
   void* p = mmap(nullptr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -16,6 +16,9 @@ std::size_t page_size() noexcept;
 // OS refuses. errno is left as it was.
 void* map_aligned(std::size_t size, std::size_t alignment, std::size_t offset = 0) noexcept;
 void unmap(void* p, std::size_t size) noexcept;
+// Makes [p, p+size) inaccessible (PROT_NONE) or readable and writable again. False when
+// the kernel refuses (out of mappings).
+bool protect(void* p, std::size_t size, bool accessible) noexcept;
 // Reserves `size` bytes of address space that faults on any access (PROT_NONE, charged
 // to nothing). Null when the OS refuses.
 void* reserve_inaccessible(std::size_t size) noexcept;

@@ -102,7 +102,9 @@ Block checked_block(void* p, bool resizing) noexcept {
     m << fn << what;
     report(m.str(), at);
   };
-  if (page_map::find(p) == &g_empty_page) fail("pointer was not allocated by fastpool", p);
+  Page* at = page_map::find(p);
+  if (at == &g_empty_page) fail("pointer was not allocated by fastpool", p);
+  if (at->kind == PageKind::unused) fail("double free or pointer to freed memory", p);
   if ((reinterpret_cast<std::uintptr_t>(p) & 15) != 0)
     fail("pointer is not the start of a block", p);
   Header h = *header_of(p);

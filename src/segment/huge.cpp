@@ -12,6 +12,12 @@
 namespace fastpool::huge {
 namespace {
 
+#ifdef FASTPOOL_SECURE
+constexpr bool kHardened = true;
+#else
+constexpr bool kHardened = false;
+#endif
+
 // The cache: freed mappings of default placement (offset == page size), newest first.
 // Bounded in count and bytes; guarded by g_lock.
 constexpr int kCacheMaxCount = 16;
@@ -154,7 +160,8 @@ void free(Page* pg) noexcept {
   std::uint64_t now = os::now_ms();
   HugeHeader* expired = nullptr;
   bool cached = false;
-  if (h->offset == os::page_size() && h->mapped <= kCacheMaxBytes) {
+  // Hardened builds cache nothing: the mapping goes at once, so a use after free faults.
+  if (!kHardened && h->offset == os::page_size() && h->mapped <= kCacheMaxBytes) {
     pthread_mutex_lock(&g_lock);
     // Room first: the oldest entries go (the list is newest first).
     while (g_cache != nullptr &&

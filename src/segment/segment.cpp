@@ -63,6 +63,26 @@ std::uint64_t run_mask(int first, int count) noexcept {
   return m << first;
 }
 
+#ifdef FASTPOOL_SECURE
+constexpr bool kHardened = true;
+#else
+constexpr bool kHardened = false;
+#endif
+
+// Makes the sealed slices among `m` accessible again, one mprotect per run.
+void unseal(Segment* s, std::uint64_t m) noexcept {
+  std::uint64_t d = s->sealed_slices & m;
+  while (d != 0) {
+    int first = __builtin_ctzll(d);
+    std::uint64_t rest = ~(d >> first);
+    int len = rest == 0 ? 64 - first : __builtin_ctzll(rest);
+    if (!os::protect(slice_start(s, first), static_cast<std::size_t>(len) * kSliceSize, true))
+      engine::fatal("cannot make freed memory accessible again (out of mappings?)");
+    d &= ~run_mask(first, len);
+  }
+  s->sealed_slices &= ~m;
+}
+
 // Points slices [first, first+count) at their own records (free slices' state).
 void map_own(Segment* s, int first, int count) noexcept {
   for (int i = first; i < first + count; ++i)
@@ -91,6 +111,7 @@ Segment* acquire(Heap* heap) noexcept {
 
 void release(Segment* s) noexcept {
   FP_ASSERT(all_free(s));
+  unseal(s, s->sealed_slices);
   give_segment(s);
 }
 
@@ -128,6 +149,7 @@ int longest_free_run(const Segment* s) noexcept {
 Page* take_span(Segment* s, int first, int count, PageKind kind, bool* zeroed) noexcept {
   std::uint64_t m = run_mask(first, count);
   FP_ASSERT((s->free_slices & m) == m);
+  unseal(s, m);
   *zeroed = (s->dirty_slices & m) == 0;
   s->free_slices &= ~m;
   s->dirty_slices &= ~m;
@@ -145,6 +167,7 @@ bool grow_span(Segment* s, Page* pg, int count) noexcept {
   if (first + count > kSlicesPerSegment) return false;
   std::uint64_t more = run_mask(first + have, count - have);
   if ((s->free_slices & more) != more) return false;
+  unseal(s, more);
   s->free_slices &= ~more;
   s->dirty_slices &= ~more;
   page_map::set(slice_start(s, first + have), (count - have) * kSliceSize, pg);
@@ -164,6 +187,10 @@ void shrink_span(Segment* s, Page* pg, int count) noexcept {
 
 void free_span(Segment* s, Page* pg) noexcept {
   int first = page_index(s, pg), count = pg->slice_count;
+  // Hardened builds: a freed large block faults on any access until its slices are reused.
+  if (kHardened && pg->kind == PageKind::large &&
+      os::protect(slice_start(s, first), static_cast<std::size_t>(count) * kSliceSize, false))
+    s->sealed_slices |= run_mask(first, count);
   pg->kind = PageKind::unused;
   pg->owner.store(0, std::memory_order_relaxed);
   map_own(s, first + 1, count - 1);

@@ -29,6 +29,9 @@ struct Segment {
   // known to be zero); a free slice that is not dirty reads as zero.
   std::uint64_t free_slices;
   std::uint64_t dirty_slices;
+  // Hardened builds: free slices a freed large block left inaccessible (PROT_NONE) until
+  // they are taken again; sealed ⊆ free. Always 0 otherwise, and in a released segment.
+  std::uint64_t sealed_slices;
   std::uint64_t purge_at_ms;  // when the dirty slices may be purged
   Segment* next;              // the heap's span-index bin (by longest free run)
   Segment* prev;
