@@ -137,17 +137,17 @@ void free_slow(void* p) noexcept {
     owner->remote.push(p);  // a big block is not held back in a batch
 }
 
-// Not my current page. Another page of mine that is not full: a counted push (its span
-// goes back when that was its last block). A small block of another heap: into this
-// thread's remote batch, after the block-start check (free_fast has already found the
-// page, so the pointer is fastpool's). Anything else, including every misuse: free_slow.
-// Every block freed here is checked to be a block start and not free already (its tag).
+// Not my current page. Every block is checked first: a block start (free_fast has found
+// the page, so the pointer is fastpool's) and not free already (its tag). Then: another
+// page of mine that is not full takes a counted push (its span goes back when that was
+// its last block); a small block of another heap goes into this thread's remote batch,
+// tagged. Anything else, including every misuse: free_slow.
 void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
   auto self = reinterpret_cast<std::uintptr_t>(tls_heap);
   Heap* heap = pg->heap;  // null for the sentinel and huge blocks
   if (FP_LIKELY(pg->kind == PageKind::small && is_small_block_start(pg, p))) {
     const PageFreeList& list = pg->pool.free_list();
-    if (FP_UNLIKELY(list.is_tagged(p))) bad_current_free(p);
+    if (FP_UNLIKELY(list.is_tagged(p))) bad_free("free(): double free", p);
     if (FP_LIKELY(owner == (self | kOwnerCounted))) {
       pg->pool.deallocate(p);
       if (FP_UNLIKELY(pg->pool.unused())) heap::page_emptied(tls_heap, pg);

@@ -69,7 +69,8 @@ FP_FAST_PATH void* aligned_alloc_fast(std::size_t alignment, std::size_t size) n
 }
 
 FP_SLOW_PATH void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept;
-// Aborts with the message validated_page_of gives.
+// A free into the current page that failed the fast checks: aborts with the message
+// validated_page_of gives.
 [[noreturn]] FP_COLD void bad_current_free(void* p) noexcept;
 
 // A block of the calling thread's current page is pushed after two checks: it starts a

@@ -73,10 +73,10 @@ bool is_zero_block(const void* p) noexcept {
 }
 
 // --- framing
-void* frame(char* b, std::size_t size, std::size_t offset, AllocKind kind) noexcept {
-  const Page* pg = page_map::find(b);
-  char* end = block_end(pg, b);
-  if (pg->kind == PageKind::small) check_reused(b, end, pg);
+// Writes the header and the tail canary of the core's block [b, end) for `size` bytes at
+// b + offset; returns the user pointer.
+char* write_frame(char* b, char* end, std::size_t size, std::size_t offset,
+                  AllocKind kind) noexcept {
   char* p = b + offset;
   std::uint64_t h0 = size | std::uint64_t{static_cast<unsigned>(std::countr_zero(offset))} << 48 |
                      std::uint64_t{static_cast<unsigned>(kind)} << 56;
@@ -84,6 +84,14 @@ void* frame(char* b, std::size_t size, std::size_t offset, AllocKind kind) noexc
   std::size_t tail = static_cast<std::size_t>(end - (p + size));
   __builtin_memset(p + size, keys().tail_byte, tail < kTailBytes ? tail : kTailBytes);
   return p;
+}
+
+// A block fresh from the core.
+void* frame(char* b, std::size_t size, std::size_t offset, AllocKind kind) noexcept {
+  const Page* pg = page_map::find(b);
+  char* end = block_end(pg, b);
+  if (pg->kind == PageKind::small) check_reused(b, end, pg);
+  return write_frame(b, end, size, offset, kind);
 }
 
 // The block behind a user pointer, checked: fastpool's, header intact, not released,
@@ -166,15 +174,18 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept {
   quarantine(blk.b, static_cast<std::size_t>(blk.end - blk.b));
 }
 
+// The core's calloc knows which blocks read as zero already (fresh mappings, purged
+// slices): only the frame is written to those, so a big calloc stays unresident.
 void* calloc(std::size_t n, std::size_t size) noexcept {
   std::size_t total;
-  if (__builtin_mul_overflow(n, size, &total)) {
+  if (__builtin_mul_overflow(n, size, &total) || total >= (std::size_t{1} << 48)) {
     errno = ENOMEM;
     return nullptr;
   }
-  void* p = allocate(total, 0, AllocKind::malloc);
-  if (p != nullptr && total != 0) __builtin_memset(p, 0, total);
-  return p;
+  if (total == 0) return allocate(0, 0, AllocKind::malloc);
+  void* b = calloc_impl(1, total + kHeader + 1);
+  if (b == nullptr) return nullptr;
+  return frame(static_cast<char*>(b), total, kHeader, AllocKind::malloc);
 }
 
 void* realloc(void* p, std::size_t size) noexcept {
@@ -193,14 +204,7 @@ void* realloc(void* p, std::size_t size) noexcept {
   if (static_cast<char*>(p) == blk.b + kHeader) {
     if (void* b = resize_block(blk.b, blk.pg, total)) {
       auto* nb = static_cast<char*>(b);
-      char* end = nb + fastpool::usable_size(nb);
-      char* q = nb + kHeader;
-      std::uint64_t h0 =
-          size | std::uint64_t{4} << 48 | std::uint64_t{static_cast<unsigned>(blk.kind)} << 56;
-      *header_of(q) = {h0, canary(q, h0)};
-      std::size_t tail = static_cast<std::size_t>(end - (q + size));
-      __builtin_memset(q + size, keys().tail_byte, tail < kTailBytes ? tail : kTailBytes);
-      return q;
+      return write_frame(nb, nb + fastpool::usable_size(nb), size, kHeader, blk.kind);
     }
   }
   void* q = allocate(size, 0, blk.kind);
