@@ -174,15 +174,20 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept {
   quarantine(blk.b, static_cast<std::size_t>(blk.end - blk.b));
 }
 
-// The core's calloc knows which blocks read as zero already (fresh mappings, purged
-// slices): only the frame is written to those, so a big calloc stays unresident.
+// Small blocks are checked (check_reused) before they are zeroed. Bigger ones take the
+// core's calloc, which knows which read as zero already (fresh mappings, purged slices):
+// only the frame is written to those, so a big calloc stays unresident.
 void* calloc(std::size_t n, std::size_t size) noexcept {
   std::size_t total;
   if (__builtin_mul_overflow(n, size, &total) || total >= (std::size_t{1} << 48)) {
     errno = ENOMEM;
     return nullptr;
   }
-  if (total == 0) return allocate(0, 0, AllocKind::malloc);
+  if (total + kHeader + 1 <= kMaxClassSize) {
+    void* p = allocate(total, 0, AllocKind::malloc);
+    if (p != nullptr) __builtin_memset(p, 0, total);
+    return p;
+  }
   void* b = calloc_impl(1, total + kHeader + 1);
   if (b == nullptr) return nullptr;
   return frame(static_cast<char*>(b), total, kHeader, AllocKind::malloc);
