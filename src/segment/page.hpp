@@ -94,16 +94,20 @@ struct alignas(128) Page {
   // what a page leaves in its memory is told apart from what its successor writes.
   std::uint32_t generation = 0;
   Heap* heap = nullptr;  // small and large: the heap whose spans and queue hold the page
-  // small: 1 + (2^64 - 1) / block size. An offset n < 2^32 into the page is a multiple of
-  // the block size iff n * block_magic (mod 2^64) < block_magic (Lemire, Kaser and Kurz,
-  // "Faster remainder by direct computation", 2019): a block-start check in one multiply.
+  // small: m = 1 + (2^64 - 1) / block size, and block_limit. An offset n < 2^32 into
+  // the page is a multiple of the block size iff n * m (mod 2^64) < m (Lemire, Kaser and
+  // Kurz, "Faster remainder by direct computation", 2019); for the k-th multiple the
+  // product is k * e, e = m * size mod 2^64. So with block_limit = capacity * e (or m where
+  // e = 0: a power-of-two size, which divides the span) one compare also rejects the
+  // multiple past the last block, in the page's tail: a block-start check in one multiply.
   std::uint64_t block_magic = 0;
+  std::uint64_t block_limit = 0;
 };
 static_assert(sizeof(Page) == 128);
 
 // REQUIRES: pg is a small page, n < 2^32. True when byte n of the page starts a block.
 FP_FAST_PATH bool is_block_offset(const Page* pg, std::uint64_t n) noexcept {
-  return n * pg->block_magic < pg->block_magic;
+  return n * pg->block_magic < pg->block_limit;
 }
 
 using PageFreeList = engine::TaggedFreeList<kSegmentShift>;

@@ -2,6 +2,7 @@
 // fastpool with its message (SIGABRT and "fastpool: free(): ..." on stderr).
 // Every pointer here is fastpool's or nobody's: glibc's heap is never involved.
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,11 @@ void misuse(const char* kind) {
     void* p = malloc(1000000);
     free(p);
     free(realloc(opaque(p), 2000000));
+  }
+  // Past the last 48-byte block of its 64 KiB page, where a whole block would not fit.
+  if (strcmp(kind, "page_tail") == 0) {
+    auto a = reinterpret_cast<uintptr_t>(malloc(48));
+    free(opaque(reinterpret_cast<char*>(a & ~uintptr_t{0xFFFF}) + 65536 / 48 * 48));
   }
   if (strcmp(kind, "huge_interior") == 0) free(opaque(static_cast<char*>(malloc(8 << 20)) + 65536));
   if (strcmp(kind, "huge_double") == 0) {
