@@ -1,5 +1,5 @@
 // What the front doors call (override/, the fp_* C API): the core allocation API, or in
-// FASTPOOL_SECURE builds the hardened layer over it (api/secure.cpp), which frames every
+// FASTPOOL_SECURE builds the hardened layer over it (src/secure/), which frames every
 // block with canaries, fills and quarantines freed blocks and checks how each is freed.
 #pragma once
 
