@@ -9,9 +9,9 @@
 // own libstdc++, which any program that calls operator new has loaded. Only the failure
 // paths use them, and they check.
 #ifdef FASTPOOL_WEAK_CXX_RUNTIME
-asm(".weak _ZSt15get_new_handlerv\n.weak _ZTISt9bad_alloc\n.weak _ZTVSt9bad_alloc\n.weak "
-    "_ZTVSt9exception\n"
-    ".weak _ZNSt9bad_allocD1Ev\n.weak __cxa_allocate_exception\n.weak __cxa_throw\n"
+asm(".weak _ZSt15get_new_handlerv\n.weak _ZTISt9bad_alloc\n.weak _ZTVSt9bad_alloc\n"
+    ".weak _ZTVSt9exception\n.weak _ZNSt9bad_allocD1Ev\n"
+    ".weak __cxa_allocate_exception\n.weak __cxa_throw\n"
     ".weak __cxa_begin_catch\n.weak __cxa_end_catch\n.weak __gxx_personality_v0");
 extern "C" __attribute__((weak)) void* __cxa_allocate_exception(std::size_t) noexcept;
 inline bool cxx_runtime_present() noexcept {
