@@ -130,6 +130,11 @@ void* allocate(std::size_t size, std::size_t alignment, bool* zeroed) noexcept {
   std::size_t offset = offset_for(alignment);
   std::size_t need = round_slices(offset + size);
   HugeHeader* h = offset == os::page_size() ? cache_take(need) : nullptr;
+  if (h != nullptr && kHardened &&
+      !os::protect(huge_block(&h->page), huge_usable(&h->page), true)) {
+    unmap_header(h);  // cannot unseal it (out of mappings): a fresh one instead
+    h = nullptr;
+  }
   if (h != nullptr) {
     // Too big a fit gives its tail back first, so RSS follows the request.
     if (h->mapped - need > need / 4) shrink_mapping(h, need);
@@ -160,8 +165,10 @@ void free(Page* pg) noexcept {
   std::uint64_t now = os::now_ms();
   HugeHeader* expired = nullptr;
   bool cached = false;
-  // Hardened builds cache nothing: the mapping goes at once, so a use after free faults.
-  if (!kHardened && h->offset == os::page_size() && h->mapped <= kCacheMaxBytes) {
+  // Hardened builds seal the block while it is cached (its header page stays readable
+  // for the cache links), so a use after free faults; no seal, no cache.
+  if (h->offset == os::page_size() && h->mapped <= kCacheMaxBytes &&
+      (!kHardened || os::protect(huge_block(pg), huge_usable(pg), false))) {
     pthread_mutex_lock(&g_lock);
     // Room first: the oldest entries go (the list is newest first).
     while (g_cache != nullptr &&
