@@ -5,14 +5,14 @@
 
 #include <sys/auxv.h>
 
-#include <atomic>
-
 #include "fastpool/engine/free_list.hpp"
 
 namespace fastpool::secure {
-namespace {
 
-Keys derive_keys() noexcept {
+Keys g_keys;
+std::atomic<bool> g_keys_ready{false};
+
+void derive_keys() noexcept {
   std::uint64_t seed[2] = {0x243F6A8885A308D3ull, 0x13198A2E03707344ull};
   if (auto* r = reinterpret_cast<const void*>(getauxval(AT_RANDOM))) __builtin_memcpy(seed, r, 16);
   Keys k;
@@ -28,20 +28,8 @@ Keys derive_keys() noexcept {
   k.tail_byte = odd_byte(k.marker >> 8);
   k.fill_byte = odd_byte(k.marker >> 16);
   if (k.fill_byte == k.tail_byte) k.fill_byte ^= 0x01;
-  return k;
-}
-Keys g_keys;
-std::atomic<bool> g_keys_ready{false};
-
-}  // namespace
-
-// Racing first calls all store the same values.
-const Keys& keys() noexcept {
-  if (FP_UNLIKELY(!g_keys_ready.load(std::memory_order_acquire))) {
-    g_keys = derive_keys();
-    g_keys_ready.store(true, std::memory_order_release);
-  }
-  return g_keys;
+  g_keys = k;
+  g_keys_ready.store(true, std::memory_order_release);
 }
 
 }  // namespace fastpool::secure

@@ -2,6 +2,7 @@
 // the free-list link key. Per process, from the kernel's AT_RANDOM bytes.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 
 #include "fastpool/engine/platform.hpp"
@@ -12,8 +13,16 @@ struct Keys {
   std::uint64_t canary, freed, marker, link;
   unsigned char tail_byte, fill_byte;  // never text, zero or 0xFF
 };
-// The same on every thread and at any time (no initialisation order).
-const Keys& keys() noexcept;
+extern Keys g_keys;
+extern std::atomic<bool> g_keys_ready;
+FP_COLD void derive_keys() noexcept;
+
+// The same on every thread and at any time (no initialisation order): racing first
+// calls all store the same values.
+inline const Keys& keys() noexcept {
+  if (FP_UNLIKELY(!g_keys_ready.load(std::memory_order_acquire))) derive_keys();
+  return g_keys;
+}
 
 inline std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64's finaliser
   x ^= x >> 30;
