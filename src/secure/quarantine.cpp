@@ -27,7 +27,8 @@ int random_slot(Quarantine& q) noexcept {
   q.rng ^= q.rng << 13;  // xorshift64
   q.rng ^= q.rng >> 7;
   q.rng ^= q.rng << 17;
-  return static_cast<int>(q.rng % static_cast<std::uint64_t>(q.count));
+  // (rng / 2^32) * count / 2^32: a slot in [0, count) without a division.
+  return static_cast<int>(((q.rng >> 32) * static_cast<std::uint64_t>(q.count)) >> 32);
 }
 
 }  // namespace
