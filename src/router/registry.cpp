@@ -101,21 +101,24 @@ void for_each_heap(void (*f)(Heap*)) noexcept {
     f(h);
 }
 
+// The segment layer's mutexes, in the order they nest (huge and segment caches may map
+// leaves and metadata, never the other way round).
+template <class F>
+void for_each_layer_lock(F f) noexcept {
+  for (pthread_mutex_t* m :
+       {&huge::fork_lock(), &segment::fork_lock(), &page_map::fork_lock(), &meta::fork_lock()})
+    f(m);
+}
+
 // Every span lock is held across fork, so that the child finds every heap's spans
 // consistent (their owners, gone in the child, may have been mid-update).
 void fork_prepare() noexcept {
   pthread_mutex_lock(&g_heaps_lock);
   for_each_heap([](Heap* h) { h->spans.lock.lock(); });
-  huge::fork_prepare();
-  segment::fork_prepare();
-  page_map::fork_prepare();
-  meta::fork_prepare();
+  for_each_layer_lock(pthread_mutex_lock);
 }
 void fork_parent() noexcept {
-  meta::fork_parent();
-  page_map::fork_parent();
-  segment::fork_parent();
-  huge::fork_parent();
+  for_each_layer_lock(pthread_mutex_unlock);
   for_each_heap([](Heap* h) { h->spans.lock.unlock(); });
   pthread_mutex_unlock(&g_heaps_lock);
 }
@@ -123,10 +126,7 @@ void fork_parent() noexcept {
 // their remote lists); their locks are released, and their current pages lose the owner
 // word of a thread that does not exist here (a new thread may get its thread pointer).
 void fork_child() noexcept {
-  meta::fork_child();
-  page_map::fork_child();
-  segment::fork_child();
-  huge::fork_child();
+  for_each_layer_lock([](pthread_mutex_t* m) { return pthread_mutex_init(m, nullptr); });
   for_each_heap([](Heap* h) {
     h->spans.lock.reset();
     if (h == tls_heap) return;

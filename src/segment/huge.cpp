@@ -257,14 +257,8 @@ std::size_t cached_bytes() noexcept {
   return __atomic_load_n(&g_cache_bytes, __ATOMIC_RELAXED);
 }
 
-void fork_prepare() noexcept {
-  pthread_mutex_lock(&g_lock);
-}
-void fork_parent() noexcept {
-  pthread_mutex_unlock(&g_lock);
-}
-void fork_child() noexcept {
-  pthread_mutex_init(&g_lock, nullptr);
+pthread_mutex_t& fork_lock() noexcept {
+  return g_lock;
 }
 
 }  // namespace fastpool::huge

@@ -14,6 +14,8 @@
 // kind is `unused`, so a second free of the block is reported.
 #pragma once
 
+#include <pthread.h>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -63,9 +65,8 @@ void expire_cache(std::uint64_t now_ms, bool force) noexcept;
 std::size_t live_count() noexcept;
 std::size_t cached_bytes() noexcept;
 
-void fork_prepare() noexcept;
-void fork_parent() noexcept;
-void fork_child() noexcept;
+// This layer's one mutex, held across fork by router/registry.cpp.
+pthread_mutex_t& fork_lock() noexcept;
 
 }  // namespace huge
 }  // namespace fastpool

@@ -3,6 +3,8 @@
 // stay readable by any thread for the life of the process.
 #pragma once
 
+#include <pthread.h>
+
 #include <cstddef>
 
 namespace fastpool::meta {
@@ -12,8 +14,7 @@ void* allocate(std::size_t size, std::size_t alignment) noexcept;
 // Bytes mapped for records so far.
 std::size_t bytes_mapped() noexcept;
 
-void fork_prepare() noexcept;
-void fork_parent() noexcept;
-void fork_child() noexcept;
+// This layer's one mutex, held across fork by router/registry.cpp.
+pthread_mutex_t& fork_lock() noexcept;
 
 }  // namespace fastpool::meta

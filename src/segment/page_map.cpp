@@ -100,14 +100,8 @@ std::size_t leaf_bytes() noexcept {
   return __atomic_load_n(&g_leaf_bytes, __ATOMIC_RELAXED);
 }
 
-void fork_prepare() noexcept {
-  pthread_mutex_lock(&g_leaf_lock);
-}
-void fork_parent() noexcept {
-  pthread_mutex_unlock(&g_leaf_lock);
-}
-void fork_child() noexcept {
-  pthread_mutex_init(&g_leaf_lock, nullptr);
+pthread_mutex_t& fork_lock() noexcept {
+  return g_leaf_lock;
 }
 
 }  // namespace page_map

@@ -20,6 +20,8 @@
 // reader with a valid pointer always finds the right record.
 #pragma once
 
+#include <pthread.h>
+
 #include "segment/page.hpp"
 
 namespace fastpool {
@@ -65,9 +67,8 @@ void clear(const void* base, std::size_t size) noexcept;
 // Bytes of leaves mapped.
 std::size_t leaf_bytes() noexcept;
 
-void fork_prepare() noexcept;
-void fork_parent() noexcept;
-void fork_child() noexcept;
+// This layer's one mutex, held across fork by router/registry.cpp.
+pthread_mutex_t& fork_lock() noexcept;
 
 }  // namespace page_map
 }  // namespace fastpool

@@ -224,14 +224,8 @@ void trim_cache() noexcept {
   }
 }
 
-void fork_prepare() noexcept {
-  pthread_mutex_lock(&g_cache_lock);
-}
-void fork_parent() noexcept {
-  pthread_mutex_unlock(&g_cache_lock);
-}
-void fork_child() noexcept {
-  pthread_mutex_init(&g_cache_lock, nullptr);
+pthread_mutex_t& fork_lock() noexcept {
+  return g_cache_lock;
 }
 
 }  // namespace fastpool::segment

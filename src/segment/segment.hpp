@@ -8,6 +8,8 @@
 // bitmaps and the map consistent.
 #pragma once
 
+#include <pthread.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -84,9 +86,8 @@ void free_span(Segment* s, Page* pg) noexcept;
 void purge(Segment* s) noexcept;
 
 void trim_cache() noexcept;
-void fork_prepare() noexcept;
-void fork_parent() noexcept;
-void fork_child() noexcept;
+// This layer's one mutex, held across fork by router/registry.cpp.
+pthread_mutex_t& fork_lock() noexcept;
 
 struct Counters {
   std::atomic<std::size_t> segments{0};
