@@ -22,7 +22,10 @@ class FixedPool : public detail::PoolFront<FixedPool<T, Strategy>, T, false> {
   FixedPool& operator=(const FixedPool&) = delete;
   // REQUIRES: no handle or created object is still out. Debug builds abort with the
   // count; release builds leave such handles dangling.
-  ~FixedPool() { run_.template destroy<Destroyed>(); }
+  ~FixedPool() {
+    this->retire_statistics();
+    run_.template destroy<Destroyed>();
+  }
 
   std::size_t capacity() const noexcept { return run_.capacity(); }
   std::size_t available() const noexcept { return run_.available(); }

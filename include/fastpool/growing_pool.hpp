@@ -58,6 +58,7 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
   GrowingPool& operator=(const GrowingPool&) = delete;
   // REQUIRES: no object in use (debug builds abort with the count).
   ~GrowingPool() {
+    this->retire_statistics();
     if constexpr (detail::kChecked)
       if (in_use_ != 0) detail::fatal_in_use<Destroyed>(in_use_, this);
     engine_.for_each_chunk([this](Chunk* c) { destroy_chunk(c); });

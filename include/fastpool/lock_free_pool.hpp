@@ -80,6 +80,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   LockFreePool& operator=(const LockFreePool&) = delete;
   // REQUIRES: no object in use, and no other thread using the pool.
   ~LockFreePool() {
+    this->retire_statistics();
     if constexpr (detail::kChecked)
       if (in_use() != 0) detail::fatal_in_use<Destroyed>(in_use(), this);
     if (objects_.pre_initialized())

@@ -22,7 +22,10 @@ class ThreadLocalPool : public detail::PoolFront<ThreadLocalPool<T, Strategy>, T
   ThreadLocalPool(const ThreadLocalPool&) = delete;
   ThreadLocalPool& operator=(const ThreadLocalPool&) = delete;
   // REQUIRES: no object in use; called on the owning thread.
-  ~ThreadLocalPool() { run().template destroy<Destroyed>(); }
+  ~ThreadLocalPool() {
+    this->retire_statistics();
+    run().template destroy<Destroyed>();
+  }
 
   std::size_t capacity() const noexcept { return run_.unchecked().capacity(); }
   std::size_t available() const noexcept { return run_.unchecked().available(); }

@@ -41,7 +41,10 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
   ThreadSafePool(const ThreadSafePool&) = delete;
   ThreadSafePool& operator=(const ThreadSafePool&) = delete;
   // REQUIRES: no object in use, and no other thread using the pool.
-  ~ThreadSafePool() { run_.template destroy<Destroyed>(); }
+  ~ThreadSafePool() {
+    this->retire_statistics();
+    run_.template destroy<Destroyed>();
+  }
 
   std::size_t capacity() const noexcept { return run_.capacity(); }
   // Returns: a snapshot; other threads may change it at once.

@@ -134,7 +134,7 @@ void free_slow(void* p) noexcept {
   if (pg->size_class < kBatchedClasses)
     heap::free_remote(owner, p);
   else
-    owner->remote.push(p);  // a big block is not held back in a batch
+    heap::send_remote(owner, p);  // a big block is not held back in a batch
 }
 
 // Not my current page. Every block is checked first: a block start (free_fast has found
@@ -150,6 +150,8 @@ void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
     if (FP_UNLIKELY(list.is_tagged(p))) bad_free("free(): double free", p);
     if (FP_LIKELY(owner == (self | kOwnerCounted))) {
       pg->pool.deallocate(p);
+      --pg->accounted;  // heap::account, unrolled: one block fewer
+      bump(tls_heap->stats.classes[pg->size_class].used, -1);
       if (FP_UNLIKELY(pg->pool.unused())) heap::page_emptied(tls_heap, pg);
       return;
     }
@@ -217,23 +219,6 @@ bool collect_all() noexcept {
 
 }  // namespace fastpool
 
-namespace fastpool {
-namespace {
-
-// FASTPOOL_VERBOSE=1: one line of process-wide figures on stderr at exit.
-__attribute__((destructor)) void report_at_exit() {
-  if (option(Option::verbose) == 0) return;
-  os::Message m;
-  m << "fastpool: segments " << segment::counters.segments.load() << ", mapped "
-    << segment::counters.bytes_mapped.load() / 1024 << " KiB, huge blocks " << huge::live_count()
-    << ", heaps " << heap::heap_count() << ", metadata " << (meta::bytes_mapped() / 1024)
-    << " KiB\n";
-  m.emit();
-}
-
-}  // namespace
-}  // namespace fastpool
-
 using namespace fastpool;
 
 extern "C" {
@@ -265,12 +250,6 @@ FP_EXPORT int fp_owns(const void* p) noexcept {
 }
 FP_EXPORT void fp_collect(void) noexcept {
   collect_all();
-}
-FP_EXPORT void fp_get_stats(fp_stats* out) noexcept {
-  out->segments_mapped = segment::counters.segments.load(std::memory_order_relaxed);
-  out->bytes_mapped = segment::counters.bytes_mapped.load(std::memory_order_relaxed);
-  out->huge_allocations = huge::live_count();
-  out->heaps = heap::heap_count();
 }
 
 }  // extern "C"

@@ -24,6 +24,8 @@ void* realloc(void* p, std::size_t size) noexcept;
 std::size_t usable_size(const void* p) noexcept;
 // The calling thread's quarantine back to the heap (thread exit, trim).
 void flush_quarantine() noexcept;
+// Sizes asked for, of live blocks.
+std::size_t requested_bytes() noexcept;
 }  // namespace secure
 
 inline void* front_malloc(std::size_t size, AllocKind kind = AllocKind::malloc) noexcept {

@@ -5,19 +5,24 @@
 namespace fastpool {
 namespace {
 
-struct OptionEntry {
-  const char* env;
-  std::int64_t value;  // default until read
+// One row per Option, in the enum's order.
+constexpr OptionInfo kOptions[] = {
+    {"FASTPOOL_PURGE_DELAY_MS", 1000,
+     "milliseconds freed memory stays resident before it goes back to the OS (madvise of "
+     "free slices, munmap of cached huge mappings); 0: at once"},
+    {"FASTPOOL_SEGMENT_CACHE", 8,
+     "empty 4 MiB segments kept mapped (purged) for reuse, process-wide (at most 64)"},
+    {"FASTPOOL_SHOW_STATS", 0,
+     "1: print the statistics table (global heap and live typed pools) to stderr at exit"},
+    {"FASTPOOL_VERBOSE", 0, "1: print the options in force to stderr at start"},
+};
+static_assert(sizeof kOptions / sizeof kOptions[0] == kOptionCount);
+
+struct OptionValue {
+  std::int64_t value;
   bool read;
 };
-
-// One row per Option, in the enum's order.
-OptionEntry g_options[] = {
-    {"FASTPOOL_PURGE_DELAY_MS", 1000, false},
-    {"FASTPOOL_VERBOSE", 0, false},
-    {"FASTPOOL_SEGMENT_CACHE", 8, false},
-};
-static_assert(sizeof g_options / sizeof g_options[0] == static_cast<int>(Option::count_));
+OptionValue g_values[kOptionCount];
 
 // A non-negative decimal; anything else keeps the default, with a word on stderr.
 std::int64_t parse(const char* name, const char* s, std::int64_t fallback) noexcept {
@@ -36,14 +41,42 @@ std::int64_t parse(const char* name, const char* s, std::int64_t fallback) noexc
 
 }  // namespace
 
+const OptionInfo& option_info(Option o) noexcept {
+  return kOptions[static_cast<int>(o)];
+}
+
 std::int64_t option(Option o) noexcept {
-  OptionEntry& e = g_options[static_cast<int>(o)];
+  OptionValue& e = g_values[static_cast<int>(o)];
   // Racing first reads compute the same value; a torn read is impossible for aligned int64.
   if (!__atomic_load_n(&e.read, __ATOMIC_ACQUIRE)) {
-    __atomic_store_n(&e.value, parse(e.env, os::getenv(e.env), e.value), __ATOMIC_RELAXED);
+    const OptionInfo& info = option_info(o);
+    __atomic_store_n(&e.value, parse(info.env, os::getenv(info.env), info.default_value),
+                     __ATOMIC_RELAXED);
     __atomic_store_n(&e.read, true, __ATOMIC_RELEASE);
   }
   return __atomic_load_n(&e.value, __ATOMIC_RELAXED);
 }
 
+void set_option(Option o, std::int64_t value) noexcept {
+  option(o);  // read first, so that a later first read does not undo this
+  __atomic_store_n(&g_values[static_cast<int>(o)].value, value, __ATOMIC_RELAXED);
+}
+
+}  // namespace fastpool
+
+namespace fastpool {
+namespace {
+
+// FASTPOOL_VERBOSE=1: the options in force, on stderr, as the library loads.
+__attribute__((constructor)) void print_options_if_verbose() {
+  if (option(Option::verbose) == 0) return;
+  for (int i = 0; i < kOptionCount; ++i) {
+    auto o = static_cast<Option>(i);
+    os::Message m;
+    m << "fastpool: " << option_info(o).env << "=" << static_cast<std::uint64_t>(option(o)) << "\n";
+    m.emit();
+  }
+}
+
+}  // namespace
 }  // namespace fastpool

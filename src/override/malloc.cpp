@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "api/front.hpp"
+#include "api/stats.hpp"
 #include "fastpool/fastpool.h"
 #include "os/os.hpp"
 
@@ -70,11 +71,16 @@ int posix_memalign_impl(void** out, std::size_t alignment, std::size_t size) noe
 
 template <class Info>
 Info info() noexcept {
-  fp_stats st;
-  fp_get_stats(&st);
+  MallInfo m = mallinfo_figures();
   Info mi{};
-  mi.arena = static_cast<decltype(mi.arena)>(st.bytes_mapped);
-  mi.hblks = static_cast<decltype(mi.hblks)>(st.huge_allocations);
+  using F = decltype(mi.arena);
+  mi.arena = static_cast<F>(m.arena);
+  mi.ordblks = static_cast<F>(m.ordblks);
+  mi.hblks = static_cast<F>(m.hblks);
+  mi.hblkhd = static_cast<F>(m.hblkhd);
+  mi.uordblks = static_cast<F>(m.uordblks);
+  mi.fordblks = static_cast<F>(m.fordblks);
+  mi.keepcost = static_cast<F>(m.keepcost);
   return mi;
 }
 
@@ -98,7 +104,9 @@ FP_EXPORT void cfree(void* p) noexcept { front_free(p); }
 
 // Accepted for compatibility; fastpool answers with its own state.
 FP_EXPORT int malloc_trim(size_t) noexcept { return collect_all() ? 1 : 0; }
-FP_EXPORT int mallopt(int, int) noexcept { return 1; }
+FP_EXPORT int mallopt(int param, int value) noexcept { return set_malloc_option(param, value); }
+FP_EXPORT void malloc_stats(void) noexcept { print_stats(); }
+FP_EXPORT int malloc_info(int options, FILE* fp) noexcept { return write_malloc_info(options, fp); }
 FP_EXPORT struct mallinfo2 mallinfo2(void) noexcept { return info<struct mallinfo2>(); }
 FP_EXPORT struct mallinfo mallinfo(void) noexcept { return info<struct mallinfo>(); }
 

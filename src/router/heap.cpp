@@ -70,10 +70,46 @@ Page* PageSource::grow(std::size_t) noexcept {
   pg->generation = generations.fetch_add(1, std::memory_order_relaxed);
   pg->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted,
                   std::memory_order_relaxed);
+  pg->accounted = 0;
+  bump(heap->stats.classes[size_class].pages, 1);
   return pg;
 }
 
+void PageSource::on_full(Page* p) noexcept {
+  p->pool.mark_all_used();
+  p->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted | kOwnerFull,
+                 std::memory_order_relaxed);
+  heap::account(heap, p);
+  bump(heap->stats.classes[size_class].pages_full, 1);
+}
+
+void PageSource::on_available(Page* p) noexcept {
+  p->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted, std::memory_order_relaxed);
+  bump(heap->stats.classes[size_class].pages_full, -1);
+}
+
+LargeCounts g_large;
+
 namespace heap {
+
+std::size_t page_capacity(int c) noexcept {
+  return static_cast<std::size_t>(kClassSlices[c]) * kSliceSize / class_size(c);
+}
+
+void account(Heap* h, Page* pg) noexcept {
+  auto used = static_cast<std::uint32_t>(pg->pool.used());
+  bump(h->stats.classes[pg->size_class].used,
+       static_cast<std::int64_t>(used) - static_cast<std::int64_t>(pg->accounted));
+  pg->accounted = used;
+}
+
+void account_current(Heap* h) noexcept {
+  for (Page* pg : h->current) {
+    if (pg == &g_empty_page) continue;
+    pg->pool.recount_used();  // the owner's own page: its free list is safe to walk
+    account(h, pg);
+  }
+}
 
 // Installs the class queue's front page as the class's current page: in h->current
 // and in the thread's direct table. The page that stops being current gets an exact
@@ -89,14 +125,20 @@ void refresh_direct(Heap* h, int c) noexcept {
   if (old->kind == PageKind::small && is_current_word(old->owner.load(std::memory_order_relaxed))) {
     old->pool.recount_used();
     old->owner.store(self | kOwnerCounted, std::memory_order_relaxed);
+    account(h, old);
   }
-  if (cur != &g_empty_page) cur->owner.store(thread_owner_word(), std::memory_order_relaxed);
+  if (cur != &g_empty_page) {
+    account(h, cur);
+    cur->owner.store(thread_owner_word(), std::memory_order_relaxed);
+  }
   h->current[c] = cur;
   for (int w = kSlots[c].first; w <= kSlots[c].last; ++w) tls_direct[w] = cur;
 }
 
 void page_emptied(Heap* h, Page* pg) noexcept {
   FP_ASSERT(pg->pool.unused());
+  account(h, pg);
+  bump(h->stats.classes[pg->size_class].pages, -1);
   h->classes[pg->size_class].remove_unused(pg);
   spans::free(h, pg);
 }
@@ -110,6 +152,7 @@ void drop_current_pages(Heap* h) noexcept {
       continue;
     cur->pool.recount_used();
     cur->owner.store(self | kOwnerCounted, std::memory_order_relaxed);
+    account(h, cur);
     if (cur->pool.unused()) page_emptied(h, cur);
   }
   if (h == tls_heap) tls_direct = kEmptyDirect;
@@ -120,6 +163,7 @@ void free_local(Heap* h, Page* pg, void* p) noexcept {
   PageQueue& q = h->classes[pg->size_class];
   bool was_empty = q.current() == nullptr;
   q.deallocate(pg, p);
+  account(h, pg);
   // A counted page (not current) with no block out goes back at once.
   if ((pg->owner.load(std::memory_order_relaxed) & kOwnerCounted) != 0 && pg->pool.unused())
     page_emptied(h, pg);
@@ -160,6 +204,7 @@ void* small_alloc(Heap* h, int c) noexcept {
   collect_remote(h);
   tick(h);
   void* b = h->classes[c].allocate();
+  if (b != nullptr) account(h, page_of(b));
   refresh_direct(h, c);
   return b;
 }
@@ -177,10 +222,14 @@ void* large_alloc(Heap* h, std::size_t size, bool* zeroed) noexcept {
   pg->heap = h;
   pg->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted | kOwnerFull,
                   std::memory_order_relaxed);
+  g_large.blocks.fetch_add(1, std::memory_order_relaxed);
+  g_large.bytes.fetch_add(static_cast<std::size_t>(count) * kSliceSize, std::memory_order_relaxed);
   return start;
 }
 
 void free_large(Page* pg) noexcept {
+  g_large.blocks.fetch_sub(1, std::memory_order_relaxed);
+  g_large.bytes.fetch_sub(pg->slice_count * kSliceSize, std::memory_order_relaxed);
   spans::free(pg->heap, pg);
 }
 
@@ -192,6 +241,8 @@ bool large_resize(Page* pg, std::size_t size) noexcept {
   else if (count > have && !spans::grow(pg->heap, pg, count))
     return false;
   pg->pool.init_all_used(pg->pool.start(), static_cast<std::size_t>(count) * kSliceSize, 1);
+  g_large.bytes.fetch_add(static_cast<std::size_t>(count - have) * kSliceSize,
+                          std::memory_order_relaxed);  // wraps on a shrink: a subtraction
   return true;
 }
 

@@ -27,17 +27,31 @@ struct PageSource {
 
   Page* grow(std::size_t current_capacity) noexcept;
   // Exhausted: every block is out, so the count is exact again.
-  void on_full(Page* p) noexcept {
-    p->pool.mark_all_used();
-    p->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted | kOwnerFull,
-                   std::memory_order_relaxed);
-  }
-  void on_available(Page* p) noexcept {
-    p->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted,
-                   std::memory_order_relaxed);
-  }
+  void on_full(Page* p) noexcept;
+  void on_available(Page* p) noexcept;
 };
 using PageQueue = engine::GrowingBlockPool<PageSource>;
+
+// A heap's statistics, merged on read by fp_get_stats (api/stats.cpp). Written only by
+// whoever holds the heap (its owner, or the one thread tidying it while it is abandoned),
+// on slow paths; read by any thread with relaxed loads.
+// Invariant: classes[c].used == the sum of `accounted` over the heap's pages of class c,
+// and a page's `accounted` equals its pool.used() whenever the page is counted (not
+// current) and was last touched through heap.cpp; a current page's counts as of when it
+// became current (heap::account_current makes the caller's own exact).
+struct HeapStats {
+  struct Class {
+    std::atomic<std::int64_t> used{0};  // blocks out
+    std::atomic<std::int64_t> pages{0};
+    std::atomic<std::int64_t> pages_full{0};
+  };
+  Class classes[kClassCount];
+  std::atomic<std::uint64_t> remote_collected{0};  // blocks other threads freed, taken home
+};
+// One writer, so a relaxed load and store is enough (and no locked instruction).
+inline void bump(std::atomic<std::int64_t>& c, std::int64_t d) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + d, std::memory_order_relaxed);
+}
 
 struct Heap {
   // current[c]: the page of class c the fast paths use without counting (owner word ==
@@ -51,6 +65,7 @@ struct Heap {
   std::atomic<bool> trim_requested{false};
   alignas(64) PageQueue classes[kClassCount];
   HeapSpans spans;
+  HeapStats stats;
   std::uint32_t slow_calls = 0;
   std::uint64_t next_maintenance_ms = 0;
   Heap* next_registered = nullptr;  // written once, before the heap is published
@@ -61,6 +76,13 @@ struct Heap {
     for (Page*& p : current) p = &g_empty_page;
   }
 };
+
+// Live large blocks, process-wide (any thread may free or resize one).
+struct LargeCounts {
+  std::atomic<std::size_t> blocks{0};
+  std::atomic<std::size_t> bytes{0};  // their spans
+};
+extern FP_INTERNAL LargeCounts g_large;
 
 // The placeholder heap every thread starts with, owning nothing.
 extern FP_INTERNAL Heap g_empty_heap;
@@ -105,10 +127,16 @@ void tidy_abandoned(int budget) noexcept;
 // Process-wide trim: every heap's free memory back to the OS. True if any was.
 bool trim_all() noexcept;
 std::size_t heap_count() noexcept;
+std::size_t abandoned_count() noexcept;
+std::uint64_t trim_count() noexcept;
+// Calls f on every heap ever created (live and abandoned; heaps are never unmapped).
+void for_each_heap(void (*f)(Heap*, void*), void* arg) noexcept;
 
 // --- remote.cpp: frees of other heaps' blocks
 void start_remote_batch(Heap* owner, void* p) noexcept;
 void flush_remote() noexcept;
+// Pushes one block onto owner's remote list at once (no batch).
+void send_remote(Heap* owner, void* p) noexcept;
 // A block of `owner`'s freed by another thread. Batched per destination heap in the
 // freeing thread (one CAS per batch); the batch is flushed when full, when the
 // destination changes, on the thread's allocation slow path and at thread exit.
@@ -122,8 +150,12 @@ FP_FAST_PATH void free_remote(Heap* owner, void* p) noexcept {
   if (FP_UNLIKELY(++r.count == kRemoteBatch)) flush_remote();
 }
 void collect_remote(Heap* h) noexcept;
+// Blocks ever sent to other heaps (batches and single pushes), process-wide.
+std::uint64_t remote_sent() noexcept;
 
 // --- heap.cpp: pages and blocks
+// Blocks in one page of class c.
+std::size_t page_capacity(int c) noexcept;
 // Housekeeping, amortised over slow calls: due purges, abandoned heaps, caches.
 // `force`: everything free goes back now (trim).
 void maintain(Heap* h, bool force) noexcept;
@@ -143,6 +175,10 @@ void page_emptied(Heap* h, Page* pg) noexcept;
 void refresh_direct(Heap* h, int size_class) noexcept;
 // Lets go of h's current pages (made counted; empty ones go back).
 void drop_current_pages(Heap* h) noexcept;
+// Brings h->stats up to date with pg's block count (see HeapStats).
+void account(Heap* h, Page* pg) noexcept;
+// The calling thread's heap: its current pages' counts made exact and accounted.
+void account_current(Heap* h) noexcept;
 
 }  // namespace heap
 }  // namespace fastpool

@@ -33,6 +33,7 @@ Heap* g_all_heaps = nullptr;
 using HeapList = engine::ChunkList<Heap, &Heap::next_abandoned, &Heap::prev_abandoned>;
 HeapList g_abandoned;  // guarded by g_heaps_lock
 std::size_t g_heap_count = 0;
+std::atomic<std::uint64_t> g_trims{0};
 
 pthread_key_t g_exit_key;
 std::atomic<int> g_global_state{0};  // 0 none, 1 in progress, 2 done
@@ -95,12 +96,6 @@ void on_thread_exit(void* arg) noexcept {
   abandon(h);
 }
 
-void for_each_heap(void (*f)(Heap*)) noexcept {
-  for (Heap* h = __atomic_load_n(&g_all_heaps, __ATOMIC_ACQUIRE); h != nullptr;
-       h = h->next_registered)
-    f(h);
-}
-
 // The segment layer's mutexes, in the order they nest (huge and segment caches may map
 // leaves and metadata, never the other way round).
 template <class F>
@@ -114,12 +109,12 @@ void for_each_layer_lock(F f) noexcept {
 // consistent (their owners, gone in the child, may have been mid-update).
 void fork_prepare() noexcept {
   pthread_mutex_lock(&g_heaps_lock);
-  for_each_heap([](Heap* h) { h->spans.lock.lock(); });
+  heap::for_each_heap([](Heap* h, void*) { h->spans.lock.lock(); }, nullptr);
   for_each_layer_lock(pthread_mutex_lock);
 }
 void fork_parent() noexcept {
   for_each_layer_lock(pthread_mutex_unlock);
-  for_each_heap([](Heap* h) { h->spans.lock.unlock(); });
+  heap::for_each_heap([](Heap* h, void*) { h->spans.lock.unlock(); }, nullptr);
   pthread_mutex_unlock(&g_heaps_lock);
 }
 // The child has one thread. Other threads' heaps stay theirs (frees into them land on
@@ -127,14 +122,16 @@ void fork_parent() noexcept {
 // word of a thread that does not exist here (a new thread may get its thread pointer).
 void fork_child() noexcept {
   for_each_layer_lock([](pthread_mutex_t* m) { return pthread_mutex_init(m, nullptr); });
-  for_each_heap([](Heap* h) {
-    h->spans.lock.reset();
-    if (h == tls_heap) return;
-    for (Page* cur : h->current)
-      if (is_current_word(cur->owner.load(std::memory_order_relaxed)))
-        cur->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted,
-                         std::memory_order_relaxed);
-  });
+  heap::for_each_heap(
+      [](Heap* h, void*) {
+        h->spans.lock.reset();
+        if (h == tls_heap) return;
+        for (Page* cur : h->current)
+          if (is_current_word(cur->owner.load(std::memory_order_relaxed)))
+            cur->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted,
+                             std::memory_order_relaxed);
+      },
+      nullptr);
   pthread_mutex_init(&g_heaps_lock, nullptr);
 }
 
@@ -184,6 +181,7 @@ void tidy_abandoned(int budget) noexcept {
 }
 
 bool trim_all() noexcept {
+  g_trims.fetch_add(1, std::memory_order_relaxed);
   std::size_t released_before = segment::counters.released.load(std::memory_order_relaxed);
   Heap* self = tls_heap;
   flush_remote();
@@ -203,17 +201,33 @@ bool trim_all() noexcept {
   // Every heap's free spans go back now, under its span lock, whoever owns it; live
   // owners are asked to collect their remote frees and drop empty pages on their next
   // slow call.
-  for_each_heap([](Heap* h) {
-    spans::purge_all(h);
-    if (h != tls_heap) h->trim_requested.store(true, std::memory_order_relaxed);
-  });
+  heap::for_each_heap(
+      [](Heap* h, void*) {
+        spans::purge_all(h);
+        if (h != tls_heap) h->trim_requested.store(true, std::memory_order_relaxed);
+      },
+      nullptr);
   huge::expire_cache(os::now_ms(), true);
   segment::trim_cache();
   return segment::counters.released.load(std::memory_order_relaxed) != released_before;
 }
 
 std::size_t heap_count() noexcept {
-  return g_heap_count;
+  return __atomic_load_n(&g_heap_count, __ATOMIC_RELAXED);
+}
+std::size_t abandoned_count() noexcept {
+  pthread_mutex_lock(&g_heaps_lock);
+  std::size_t n = g_abandoned.size();
+  pthread_mutex_unlock(&g_heaps_lock);
+  return n;
+}
+std::uint64_t trim_count() noexcept {
+  return g_trims.load(std::memory_order_relaxed);
+}
+void for_each_heap(void (*f)(Heap*, void*), void* arg) noexcept {
+  for (Heap* h = __atomic_load_n(&g_all_heaps, __ATOMIC_ACQUIRE); h != nullptr;
+       h = h->next_registered)
+    f(h, arg);
 }
 
 }  // namespace heap

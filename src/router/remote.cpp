@@ -6,13 +6,25 @@ namespace fastpool {
 __thread RemoteBatch tls_remote __attribute__((tls_model("initial-exec"))) = {};
 
 namespace heap {
+namespace {
+std::atomic<std::uint64_t> g_sent{0};
+}  // namespace
+
+void send_remote(Heap* owner, void* p) noexcept {
+  g_sent.fetch_add(1, std::memory_order_relaxed);
+  owner->remote.push(p);
+}
+
+std::uint64_t remote_sent() noexcept {
+  return g_sent.load(std::memory_order_relaxed);
+}
 
 void start_remote_batch(Heap* owner, void* p) noexcept {
   RemoteBatch& r = tls_remote;
   flush_remote();
   // Past the thread's exit hook nothing would flush a batch: send the block at once
   // (glibc frees some thread buffers after the TSD destructors).
-  if (FP_UNLIKELY(r.exited)) return owner->remote.push(p);
+  if (FP_UNLIKELY(r.exited)) return send_remote(owner, p);
   if (!r.exit_hook) arm_exit_hook();
   auto* b = static_cast<engine::FreeBlock*>(p);
   b->next = nullptr;
@@ -26,15 +38,20 @@ void flush_remote() noexcept {
   if (r.to == nullptr) return;
   r.to->remote.push_chain(r.first, r.last);
   r.to = nullptr;
+  g_sent.fetch_add(r.count, std::memory_order_relaxed);
 }
 
 void collect_remote(Heap* h) noexcept {
   engine::FreeBlock* b = h->remote.take_all();
-  while (b != nullptr) {
+  std::int64_t n = 0;
+  for (; b != nullptr; ++n) {
     engine::FreeBlock* next = b->next;
     free_local(h, page_of(b), b);
     b = next;
   }
+  if (n != 0)
+    h->stats.remote_collected.store(h->stats.remote_collected.load(std::memory_order_relaxed) + n,
+                                    std::memory_order_relaxed);
 }
 
 }  // namespace heap

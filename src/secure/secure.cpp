@@ -72,6 +72,10 @@ bool is_zero_block(const void* p) noexcept {
   return base != nullptr && c >= base && c < base + kZeroRegion;
 }
 
+// Sizes asked for, of live blocks (fp_stats::bytes_requested). One shared counter: the
+// hardened build pays a locked add per malloc and free for it.
+std::atomic<std::size_t> g_requested{0};
+
 // --- framing
 // Writes the header and the tail canary of the core's block [b, end) for `size` bytes at
 // b + offset; returns the user pointer.
@@ -81,6 +85,7 @@ char* write_frame(char* b, char* end, std::size_t size, std::size_t offset,
   std::uint64_t h0 = size | std::uint64_t{static_cast<unsigned>(std::countr_zero(offset))} << 48 |
                      std::uint64_t{static_cast<unsigned>(kind)} << 56;
   *header_of(p) = {h0, canary(p, h0)};
+  g_requested.fetch_add(size, std::memory_order_relaxed);
   std::size_t tail = static_cast<std::size_t>(end - (p + size));
   __builtin_memset(p + size, keys().tail_byte, tail < kTailBytes ? tail : kTailBytes);
   return p;
@@ -169,6 +174,7 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept {
     report("operator delete(): sized delete with a size the block was not allocated with", p);
   Header* h = header_of(p);
   h->h1 ^= keys().freed;
+  g_requested.fetch_sub(blk.size, std::memory_order_relaxed);
   if (blk.pg->kind != PageKind::small) return free_fast(blk.b);
   fill_freed(blk.b, blk.end, blk.pg);
   quarantine(blk.b, static_cast<std::size_t>(blk.end - blk.b));
@@ -209,6 +215,7 @@ void* realloc(void* p, std::size_t size) noexcept {
   if (static_cast<char*>(p) == blk.b + kHeader) {
     if (void* b = resize_block(blk.b, blk.pg, total)) {
       auto* nb = static_cast<char*>(b);
+      g_requested.fetch_sub(blk.size, std::memory_order_relaxed);
       return write_frame(nb, nb + fastpool::usable_size(nb), size, kHeader, blk.kind);
     }
   }
@@ -217,6 +224,10 @@ void* realloc(void* p, std::size_t size) noexcept {
   __builtin_memcpy(q, p, size < blk.size ? size : blk.size);
   release(p, blk.kind, 0);
   return q;
+}
+
+std::size_t requested_bytes() noexcept {
+  return g_requested.load(std::memory_order_relaxed);
 }
 
 std::size_t usable_size(const void* p) noexcept {

@@ -53,7 +53,7 @@ void* map_placed(std::size_t bytes, std::size_t alignment) noexcept {
 void unmap_header(HugeHeader* h) noexcept {
   page_map::clear(h, h->mapped);
   segment::counters.bytes_mapped.fetch_sub(h->mapped, std::memory_order_relaxed);
-  segment::counters.released.fetch_add(h->mapped, std::memory_order_relaxed);
+  segment::counters.count_release(h->mapped);
   os::unmap(h, h->mapped);
 }
 
@@ -68,7 +68,7 @@ void shrink_mapping(HugeHeader* h, std::size_t need) noexcept {
     return;
   }
   segment::counters.bytes_mapped.fetch_sub(h->mapped - need, std::memory_order_relaxed);
-  segment::counters.released.fetch_add(h->mapped - need, std::memory_order_relaxed);
+  segment::counters.count_release(h->mapped - need);
   h->mapped = need;
 }
 

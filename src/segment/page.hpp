@@ -93,6 +93,8 @@ struct alignas(128) Page {
   // small: a number no earlier page at this address had (set as the page is carved), so
   // what a page leaves in its memory is told apart from what its successor writes.
   std::uint32_t generation = 0;
+  // small: pool.used() as last added to the heap's statistics (router/heap.hpp).
+  std::uint32_t accounted = 0;
   Heap* heap = nullptr;  // small and large: the heap whose spans and queue hold the page
   // small: m = 1 + (2^64 - 1) / block size, and block_limit. An offset n < 2^32 into
   // the page is a multiple of the block size iff n * m (mod 2^64) < m (Lemire, Kaser and

@@ -50,7 +50,7 @@ void give_segment(Segment* s) noexcept {
   if (keep > kCacheMax) keep = kCacheMax;
   page_map::clear(s, kSegmentSize);
   os::purge(s, kSegmentSize);
-  counters.released.fetch_add(kSegmentSize, std::memory_order_relaxed);
+  counters.count_release(kSegmentSize);
   pthread_mutex_lock(&g_cache_lock);
   bool cached = static_cast<std::size_t>(g_cache_count) < keep;
   if (cached) g_cache[g_cache_count++] = s;
@@ -206,8 +206,7 @@ void purge(Segment* s) noexcept {
     std::uint64_t rest = ~(d >> first);
     int len = rest == 0 ? 64 - first : __builtin_ctzll(rest);
     os::purge(slice_start(s, first), static_cast<std::size_t>(len) * kSliceSize);
-    counters.released.fetch_add(static_cast<std::size_t>(len) * kSliceSize,
-                                std::memory_order_relaxed);
+    counters.count_release(static_cast<std::size_t>(len) * kSliceSize);
     d &= ~run_mask(first, len);
   }
   s->dirty_slices = 0;
@@ -222,6 +221,13 @@ void trim_cache() noexcept {
     if (s == nullptr) return;
     unmap_segment(s);
   }
+}
+
+std::size_t cached_bytes() noexcept {
+  pthread_mutex_lock(&g_cache_lock);
+  std::size_t n = static_cast<std::size_t>(g_cache_count);
+  pthread_mutex_unlock(&g_cache_lock);
+  return n * kSegmentSize;
 }
 
 pthread_mutex_t& fork_lock() noexcept {

@@ -86,6 +86,8 @@ void free_span(Segment* s, Page* pg) noexcept;
 void purge(Segment* s) noexcept;
 
 void trim_cache() noexcept;
+// Bytes of empty segments kept for reuse.
+std::size_t cached_bytes() noexcept;
 // This layer's one mutex, held across fork by router/registry.cpp.
 pthread_mutex_t& fork_lock() noexcept;
 
@@ -93,6 +95,12 @@ struct Counters {
   std::atomic<std::size_t> segments{0};
   std::atomic<std::size_t> bytes_mapped{0};  // segments and huge mappings
   std::atomic<std::size_t> released{0};      // bytes ever purged or unmapped
+  std::atomic<std::size_t> purges{0};        // madvise and munmap calls that released them
+
+  void count_release(std::size_t bytes) noexcept {
+    released.fetch_add(bytes, std::memory_order_relaxed);
+    purges.fetch_add(1, std::memory_order_relaxed);
+  }
 };
 extern Counters counters;
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fastpool/detail/diagnostics.hpp"
+#include "fastpool/detail/pool_registry.hpp"
 #include "fastpool/errors.hpp"
 #include "fastpool/handles.hpp"
 #include "fastpool/poolable.hpp"
@@ -121,6 +122,10 @@ class PoolFront {
 
  protected:
   friend struct HandleAccess;
+  // Every pool's destructor calls this first (the statistics report may read the pool
+  // until then).
+  void retire_statistics() noexcept { registration_.retire(); }
+
   FP_FAST_PATH void release_object(T* object) noexcept {
     auto& objects = self().objects();
     void* slot = objects.slot(object);
@@ -130,6 +135,8 @@ class PoolFront {
   }
 
  private:
+  [[no_unique_address]] PoolRegistration<Derived> registration_{static_cast<const Derived*>(this)};
+
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
   const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
 
