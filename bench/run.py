@@ -72,6 +72,9 @@ def parse_args():
     p.add_argument("--check-targets", action="store_true",
                    help="exit 3 when fastpool misses a target of issue 4")
     p.add_argument("--timeout", type=float, default=300, help="seconds per run before SIGKILL")
+    p.add_argument("--readme-from", metavar="STEM",
+                   help="run nothing: write the README's tables from STEM.md and STEM.json "
+                        "of a full run (e.g. bench/results/latest)")
     args = p.parse_args()
     if args.robust_only:
         if args.only or args.no_robust:
@@ -181,30 +184,45 @@ def failure_section(failures):
     return "\n".join(lines)
 
 
-README_BEGIN = "<!-- bench:latest:begin (written by scripts/bench.sh) -->"
-README_END = "<!-- bench:latest:end -->"
+README_BLOCKS = {
+    "latest": ("<!-- bench:latest:begin (written by scripts/bench.sh) -->",
+               "<!-- bench:latest:end -->"),
+    "summary": ("<!-- bench:summary:begin (written by scripts/bench.sh) -->",
+                "<!-- bench:summary:end -->"),
+}
 
 
-def update_readme(text):
-    """Puts a full run's tables between the README's markers, so its numbers are never typed."""
+def update_readme(blocks):
+    """Puts a full run's tables between the README's markers, so its numbers are never typed.
+    blocks: {name in README_BLOCKS: markdown}."""
     path = os.path.join(ROOT, "README.md")
     try:
         with open(path) as f:
             readme = f.read()
     except OSError:
         return
-    begin, end = readme.find(README_BEGIN), readme.find(README_END)
-    if begin < 0 or end < begin:
-        return
-    body = text.replace("\n### ", "\n#### ")  # one level below the README's section
-    readme = readme[:begin + len(README_BEGIN)] + "\n" + body + readme[end:]
+    for name, text in blocks.items():
+        begin_mark, end_mark = README_BLOCKS[name]
+        begin, end = readme.find(begin_mark), readme.find(end_mark)
+        if begin < 0 or end < begin:
+            continue
+        readme = readme[:begin + len(begin_mark)] + "\n" + text + "\n" + readme[end:]
     with open(path, "w") as f:
         f.write(readme)
     progress(f"bench: updated the results in {path}")
 
 
+def readme_blocks(text, data):
+    return {"latest": text.replace("\n### ", "\n#### ").rstrip("\n"),  # a level below
+            "summary": report.summary_table(data)}
+
+
 def main():
     args = parse_args()
+    if args.readme_from:  # the README's tables again from a saved full run, nothing run
+        with open(args.readme_from + ".json") as f, open(args.readme_from + ".md") as g:
+            update_readme(readme_blocks(g.read(), json.load(f)))
+        return 0
     rounds = args.rounds or (1 if args.quick else 5)
     preload = args.fastpool_preload or os.path.join(args.build_dir, "preload",
                                                     "libfastpool_preload.so")
@@ -296,18 +314,18 @@ def main():
     stem = os.path.join(args.out_dir, "quick" if args.quick else "latest")
     with open(stem + ".md", "w") as f:
         f.write(text)
+    data = {"machine": info, "rounds": rounds, "quick": args.quick,
+               "macro": macro_sum, "fragmentation_final_rss_over_live": frag_sum,
+               "micro": micro_sum, "targets_passed": passed,
+               "robust": dict(robust_sum, rounds=robust_rounds, scale=scale,
+                              timeout_s=robust_timeout) if robust_rows else {},
+               "failures": [{"workload": n, "allocator": a.name, "failure": r.failure(),
+                             "command": c} for n, a, r, c in failures]}
     with open(stem + ".json", "w") as f:
-        json.dump({"machine": info, "rounds": rounds, "quick": args.quick,
-                   "macro": macro_sum, "fragmentation_final_rss_over_live": frag_sum,
-                   "micro": micro_sum, "targets_passed": passed,
-                   "robust": dict(robust_sum, rounds=robust_rounds, scale=scale,
-                                  timeout_s=robust_timeout) if robust_rows else {},
-                   "failures": [{"workload": n, "allocator": a.name, "failure": r.failure(),
-                                 "command": c} for n, a, r, c in failures]},
-                  f, indent=1, sort_keys=True)
+        json.dump(data, f, indent=1, sort_keys=True)
     if not args.quick and not args.only and not args.no_micro and not args.no_robust \
             and rounds >= 3:
-        update_readme(text)
+        update_readme(readme_blocks(text, data))
     drew = selected and chart.draw(stem + ".png", f"fastpool benchmarks, {info['date']} "
                                    f"({kind})", allocs, macro_sum, [w.name for w in selected])
     progress(f"bench: wrote {stem}.md, {stem}.json" + (

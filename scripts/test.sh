@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 . "$root/scripts/deps.sh"
-fp_install_missing cmake g++ make doctest-dev libbenchmark-dev python3 git sqlite3 valgrind
+fp_install_missing cmake g++ make doctest-dev libbenchmark-dev python3 git sqlite3 valgrind pkgconf
 # The integration tests run some of CPython's own regression tests: Debian ships them apart.
 if ! python3 -c 'import test.support' 2>/dev/null; then
   fp_install_missing "libpython$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')-testsuite"

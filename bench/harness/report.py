@@ -141,3 +141,25 @@ def micro_table(allocators, micro):
                  + " | ".join(f"**{fmt_ratio(geo[a.name])}**" if a.name in geo else "—"
                               for a in allocators) + " |")
     return "\n".join(lines), {"cases": case_ratios, "geomean": geo}
+
+
+def summary_table(data):
+    """The README's first-screen table from a full run's JSON: per allocator, the geometric
+    means of the macro time and peak-RSS ratios and of the micro time ratios, best first."""
+    macro = data.get("macro", {})
+    micro = data.get("micro", {}).get("geomean", {})
+    times, rss = macro.get("geomean_time", {}), macro.get("geomean_rss", {})
+    m = data.get("machine", {})
+    lines = [f"{m.get('date', '?')}, {m.get('cpu', '?')} ({m.get('nproc', '?')} cores), "
+             f"fastpool {m.get('fastpool_commit', '?')}, {data.get('rounds', '?')} rounds. "
+             "Geometric means of each allocator's ratio to the best on every workload "
+             "(1.00× = best everywhere); the full tables are under "
+             "[Latest results](#latest-results).", "",
+             "| allocator | whole programs: time | whole programs: peak RSS | micro: time |",
+             "|---|---:|---:|---:|"]
+    for name in sorted(times, key=times.get):
+        cell = (lambda v: fmt_ratio(v) if v is not None else "–")
+        bold = "**" if name == "fastpool" else ""
+        lines.append(f"| {bold}{name}{bold} | {cell(times.get(name))} | {cell(rss.get(name))} | "
+                     f"{cell(micro.get(name))} |")
+    return "\n".join(lines)

@@ -27,8 +27,8 @@ struct PoolRecord {
 };
 
 // In the library (src/api/stats.cpp).
-__attribute__((visibility("default"))) void register_pool(PoolRecord* r) noexcept;
-__attribute__((visibility("default"))) void unregister_pool(PoolRecord* r) noexcept;
+FP_PUBLIC void register_pool(PoolRecord* r) noexcept;
+FP_PUBLIC void unregister_pool(PoolRecord* r) noexcept;
 
 template <class Pool, bool Enabled = kStatisticsEnabled>
 class PoolRegistration {

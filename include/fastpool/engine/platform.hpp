@@ -11,12 +11,14 @@
 #define FP_COLD __attribute__((noinline, cold))
 // On extern declarations of allocator-internal data: a PC-relative access, not via the GOT.
 #define FP_INTERNAL __attribute__((visibility("hidden")))
+// On what the headers' inline code calls in the library: exported from libfastpool.so.
+#define FP_PUBLIC __attribute__((visibility("default")))
 #define FP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define FP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 namespace fastpool::engine {
 // Reports a broken internal invariant or client misuse and aborts. Never allocates.
-[[noreturn]] void fatal(const char* what, const void* address = nullptr) noexcept;
+[[noreturn]] FP_PUBLIC void fatal(const char* what, const void* address = nullptr) noexcept;
 }  // namespace fastpool::engine
 
 #ifdef NDEBUG

@@ -1,0 +1,210 @@
+// The `fastpool` command: runs a program with the preload library, and says what the
+// runtime options are.
+//
+//   fastpool run [--secure] [--stats] [--option NAME=VALUE]... [--] PROGRAM [ARGS...]
+//   fastpool options [--markdown]
+//   fastpool --version | --help
+//
+// The library is found relative to this executable: FASTPOOL_LAUNCHER_LIBDIR (the
+// install's libdir, relative to its bindir), else the executable's own folder (a build
+// tree). It is put first in LD_PRELOAD, before whatever was there.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "os/options.hpp"
+
+#ifndef FASTPOOL_VERSION
+#error "FASTPOOL_VERSION must be defined by the build"
+#endif
+#ifndef FASTPOOL_LAUNCHER_LIBDIR
+#define FASTPOOL_LAUNCHER_LIBDIR "../lib"
+#endif
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: fastpool run [--secure] [--stats] [--option NAME=VALUE]... [--] PROGRAM [ARGS...]\n"
+    "       fastpool options [--markdown]\n"
+    "       fastpool --version\n"
+    "\n"
+    "  run        runs PROGRAM with fastpool as its malloc and operator new (LD_PRELOAD)\n"
+    "  --secure   the hardened library (libfastpool_preload_secure.so)\n"
+    "  --stats    print the statistics table at exit (FASTPOOL_SHOW_STATS=1)\n"
+    "  --option   set a runtime option for PROGRAM: NAME is the variable, with or\n"
+    "             without FASTPOOL_ (see `fastpool options`)\n"
+    "  options    the runtime options, their defaults and the values in force here\n";
+
+[[noreturn]] void fail(const std::string& message, int code = 2) {
+  std::fprintf(stderr, "fastpool: %s\n", message.c_str());
+  std::exit(code);
+}
+
+std::string self_dir() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) fail("cannot find my own location (/proc/self/exe)");
+  buf[n] = '\0';
+  std::string path(buf);
+  return path.substr(0, path.rfind('/'));
+}
+
+bool readable(const std::string& path) {
+  return access(path.c_str(), R_OK) == 0;
+}
+
+std::string find_library(const char* name) {
+  std::string dir = self_dir();
+  std::vector<std::string> tried;
+  for (const std::string& d : {dir + "/" FASTPOOL_LAUNCHER_LIBDIR, dir}) {
+    std::string path = d + "/" + name;
+    if (readable(path)) {
+      char real[PATH_MAX];
+      return realpath(path.c_str(), real) != nullptr ? std::string(real) : path;
+    }
+    tried.push_back(path);
+  }
+  std::string message = std::string("cannot find ") + name + " (looked for";
+  for (const std::string& t : tried) message += " " + t;
+  fail(message + ")", 127);
+}
+
+// PROGRAM as execvp would find it, or "" when it is not there.
+std::string resolve(const std::string& program) {
+  if (program.find('/') != std::string::npos) return readable(program) ? program : "";
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (std::size_t start = 0;;) {
+    std::size_t end = dirs.find(':', start);
+    std::string dir =
+        dirs.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + program;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (end == std::string::npos) return "";
+    start = end + 1;
+  }
+}
+
+// NAME or FASTPOOL_NAME, any case: the option's variable, or null.
+const fastpool::OptionInfo* find_option(std::string name) {
+  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (name.rfind("FASTPOOL_", 0) != 0) name = "FASTPOOL_" + name;
+  for (int i = 0; i < fastpool::kOptionCount; ++i) {
+    const fastpool::OptionInfo& info = fastpool::option_info(static_cast<fastpool::Option>(i));
+    if (name == info.env) return &info;
+  }
+  return nullptr;
+}
+
+bool is_number(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// --markdown: the README's table, which tests/package/launcher.sh compares with it.
+int print_options(bool markdown) {
+  if (markdown) {
+    std::printf("| variable | default | meaning |\n|---|---|---|\n");
+    for (int i = 0; i < fastpool::kOptionCount; ++i) {
+      const fastpool::OptionInfo& info = fastpool::option_info(static_cast<fastpool::Option>(i));
+      std::printf("| `%s` | %lld | %s |\n", info.env, static_cast<long long>(info.default_value),
+                  info.meaning);
+    }
+    return 0;
+  }
+  std::printf("%-26s %8s %8s  %s\n", "variable", "default", "value", "meaning");
+  for (int i = 0; i < fastpool::kOptionCount; ++i) {
+    auto o = static_cast<fastpool::Option>(i);
+    const fastpool::OptionInfo& info = fastpool::option_info(o);
+    const char* set = std::getenv(info.env);
+    std::string value = set == nullptr   ? std::to_string(info.default_value)
+                        : is_number(set) ? std::string(set)
+                                         : std::to_string(info.default_value) + "*";
+    std::printf("%-26s %8lld %8s  %s\n", info.env, static_cast<long long>(info.default_value),
+                value.c_str(), info.meaning);
+  }
+  std::printf(
+      "\n(value: what a program started from here would use; * a malformed setting, "
+      "ignored)\n");
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  bool secure = false;
+  std::vector<std::pair<std::string, std::string>> env;
+  int i = 0;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a == "--secure") {
+      secure = true;
+    } else if (a == "--stats") {
+      env.emplace_back("FASTPOOL_SHOW_STATS", "1");
+    } else if (a == "--option" || a.rfind("--option=", 0) == 0) {
+      std::string spec = a == "--option" ? (i + 1 < argc ? argv[++i] : "") : a.substr(9);
+      std::size_t eq = spec.find('=');
+      if (eq == std::string::npos) fail("--option wants NAME=VALUE, not '" + spec + "'");
+      const fastpool::OptionInfo* info = find_option(spec.substr(0, eq));
+      if (info == nullptr)
+        fail("unknown option '" + spec.substr(0, eq) + "' (see `fastpool options`)");
+      std::string value = spec.substr(eq + 1);
+      if (!is_number(value))
+        fail(std::string(info->env) + " wants a non-negative integer, not '" + value + "'");
+      env.emplace_back(info->env, value);
+    } else if (a.rfind("-", 0) == 0) {
+      fail("unknown flag '" + a + "'\n" + kUsage);
+    } else {
+      break;
+    }
+  }
+  if (i >= argc) fail(std::string("run: no program given\n") + kUsage);
+
+  std::string program = resolve(argv[i]);
+  if (program.empty()) fail(std::string(argv[i]) + ": command not found", 127);
+  struct stat st {};
+  if (stat(program.c_str(), &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)) != 0)
+    fail(program +
+         " is setuid or setgid: the dynamic loader ignores LD_PRELOAD for it, so fastpool "
+         "cannot run it");
+  std::string lib =
+      find_library(secure ? "libfastpool_preload_secure.so" : "libfastpool_preload.so");
+  const char* old = std::getenv("LD_PRELOAD");
+  std::string preload = lib;
+  if (old != nullptr && *old != '\0') preload += std::string(":") + old;
+  setenv("LD_PRELOAD", preload.c_str(), 1);
+  for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
+  execv(program.c_str(), argv + i);
+  fail(program + ": " + std::strerror(errno), 126);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string command = argv[1];
+  if (command == "--version" || command == "version") {
+    std::printf("fastpool %s\n", FASTPOOL_VERSION);
+    return 0;
+  }
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (command == "options")
+    return print_options(argc > 2 && std::strcmp(argv[2], "--markdown") == 0);
+  if (command == "run") return run(argc - 2, argv + 2);
+  std::fprintf(stderr, "fastpool: unknown command '%s'\n%s", command.c_str(), kUsage);
+  return 2;
+}
