@@ -44,6 +44,11 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
   // Effects: a pool of `capacity` slots that doubles when full, without limit.
   explicit GrowingPool(std::size_t capacity)
       : GrowingPool(PoolConfig<T>::with_capacity(capacity)) {}
+  // Effects: the same, growing to at most `max_capacity` slots.
+  // Throws: config_error when max_capacity < capacity.
+  GrowingPool(std::size_t capacity, std::size_t max_capacity)
+      : GrowingPool(
+            PoolConfig<T>::builder().capacity(capacity).max_capacity(max_capacity).build()) {}
   // Throws: std::bad_alloc; what the initializer throws (pre_initialize).
   explicit GrowingPool(const PoolConfig<T>& config)
       : layout_(detail::make_layout<T>(config.alignment(), Strategy::links_in_slot,

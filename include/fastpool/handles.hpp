@@ -15,7 +15,9 @@
 #pragma once
 
 #include <atomic>
+#include <compare>
 #include <cstddef>
+#include <functional>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -50,15 +52,25 @@ struct HandleAccess {
   FP_FAST_PATH static void release(Pool* pool, T* object) noexcept {
     pool->release_object(object);
   }
-  template <class Pool, class T>
+  // `object` is the pool's U seen as a T (a base, or const): cast back before it goes home.
+  template <class Pool, class U, class T>
   static void release_erased(void* pool, T* object) noexcept {
-    release(static_cast<Pool*>(pool), object);
+    release(static_cast<Pool*>(pool), static_cast<U*>(const_cast<std::remove_const_t<T>*>(object)));
   }
 };
 
-// One operations table per pool type, for handles whose pool type is erased.
-template <class Pool, class T>
-inline constexpr HandleOps<T> kHandleOps{&HandleAccess::release_erased<Pool, T>, Pool::is_shared};
+// One operations table per pool type (and per type its objects are seen as), for handles
+// whose pool type is erased.
+template <class Pool, class U, class T = U>
+inline constexpr HandleOps<T> kHandleOps{&HandleAccess::release_erased<Pool, U, T>,
+                                         Pool::is_shared};
+
+// A handle to a pool's U may be seen as a handle to T when a U* is a T* and the T* can
+// be cast back statically: T is U, const U, or a non-virtual base of U (const or not).
+template <class U, class T>
+concept HandleConvertible = std::is_convertible_v<U*, T*> && requires(std::remove_const_t<T>* t) {
+  static_cast<U*>(t);
+};
 
 // Where a handle's object goes home. Typed: the pool itself (a direct call). Erased: the
 // pool's address and its type's table (an indirect call).
@@ -67,7 +79,10 @@ struct HandleHome {
   Pool* pool = nullptr;
   FP_FAST_PATH void release(T* object) const noexcept { HandleAccess::release(pool, object); }
   void* erased_pool() const noexcept { return static_cast<void*>(pool); }
-  const HandleOps<T>* ops() const noexcept { return &kHandleOps<Pool, T>; }
+  template <class As = T>
+  const HandleOps<As>* ops() const noexcept {
+    return &kHandleOps<Pool, T, As>;
+  }
 };
 template <class T>
 struct HandleHome<T, void> {
@@ -75,7 +90,11 @@ struct HandleHome<T, void> {
   const HandleOps<T>* table = nullptr;
   FP_FAST_PATH void release(T* object) const noexcept { table->release(pool, object); }
   void* erased_pool() const noexcept { return pool; }
-  const HandleOps<T>* ops() const noexcept { return table; }
+  template <class As = T>
+  const HandleOps<As>* ops() const noexcept {
+    static_assert(std::is_same_v<As, T>, "an erased handle converts to its own T only");
+    return table;
+  }
 };
 
 // The shared handles' control block: counts and the object's way home. Lives in memory
@@ -144,12 +163,14 @@ class OwnedHandle {
   OwnedHandle(OwnedHandle&& other) noexcept
       : object_(std::exchange(other.object_, nullptr)), home_(other.home_) {}
   // Effects: takes a pool-typed handle's object, erasing the pool's type; other becomes
-  // empty. Implicit, so `OwnedHandle<T> h = pool.allocate();` works for every pool.
-  template <class P>
-  requires(std::is_void_v<Pool> && !std::is_void_v<P>) OwnedHandle(OwnedHandle<T, P>&& other)
+  // empty. Implicit, so `OwnedHandle<T> h = pool.allocate();` works for every pool, and
+  // so does `OwnedHandle<const Base> h = derived_pool.allocate();` (see HandleConvertible).
+  template <class U, class P>
+  requires(std::is_void_v<Pool> && !std::is_void_v<P> && detail::HandleConvertible<U, T>)
+      OwnedHandle(OwnedHandle<U, P>&& other)
   noexcept
       : object_(std::exchange(other.object_, nullptr)),
-        home_{other.home_.erased_pool(), other.home_.ops()} {}
+        home_{other.home_.erased_pool(), other.home_.template ops<T>()} {}
   // Effects: returns the held object (if any), then takes other's; other becomes empty.
   OwnedHandle& operator=(OwnedHandle&& other) noexcept {
     if (this != &other) {
@@ -159,9 +180,10 @@ class OwnedHandle {
     }
     return *this;
   }
-  template <class P>
-  requires(std::is_void_v<Pool> && !std::is_void_v<P>) OwnedHandle& operator=(
-      OwnedHandle<T, P>&& other) noexcept {
+  template <class U, class P>
+  requires(std::is_void_v<Pool> && !std::is_void_v<P> &&
+           detail::HandleConvertible<U, T>) OwnedHandle&
+  operator=(OwnedHandle<U, P>&& other) noexcept {
     return *this = OwnedHandle(std::move(other));
   }
   OwnedHandle(const OwnedHandle&) = delete;
@@ -202,6 +224,20 @@ class OwnedHandle {
   }
   explicit operator bool() const noexcept { return object_ != nullptr; }
 
+  // Compared (and hashed) by the object's address, as unique_ptr is.
+  friend bool operator==(const OwnedHandle& h, std::nullptr_t) noexcept {
+    return h.object_ == nullptr;
+  }
+  template <class U, class Q>
+  friend bool operator==(const OwnedHandle& a, const OwnedHandle<U, Q>& b) noexcept {
+    return a.get() == b.get();
+  }
+  template <class U, class Q>
+  friend std::strong_ordering operator<=>(const OwnedHandle& a,
+                                          const OwnedHandle<U, Q>& b) noexcept {
+    return std::compare_three_way{}(a.get(), b.get());
+  }
+
  private:
   friend struct detail::HandleAccess;
   template <class, class>
@@ -222,6 +258,10 @@ class SharedHandle {
     if (block_ != nullptr) block_->increment(block_->strong, block_->atomic());
   }
   SharedHandle(SharedHandle&& other) noexcept : block_(std::exchange(other.block_, nullptr)) {}
+  // Effects: takes an OwnedHandle's object (its share()), as shared_ptr takes a
+  // unique_ptr. Throws: std::bad_alloc (the OwnedHandle then keeps the object).
+  template <class P>
+  SharedHandle(OwnedHandle<T, P>&& owned) : SharedHandle(std::move(owned).share()) {}
   SharedHandle& operator=(SharedHandle other) noexcept {
     std::swap(block_, other.block_);
     return *this;
@@ -253,6 +293,12 @@ class SharedHandle {
 
   friend bool operator==(const SharedHandle& a, const SharedHandle& b) noexcept {
     return a.get() == b.get();
+  }
+  friend bool operator==(const SharedHandle& h, std::nullptr_t) noexcept {
+    return h.block_ == nullptr;
+  }
+  friend std::strong_ordering operator<=>(const SharedHandle& a, const SharedHandle& b) noexcept {
+    return std::compare_three_way{}(a.get(), b.get());
   }
 
  private:
@@ -300,3 +346,16 @@ class WeakHandle {
 };
 
 }  // namespace fastpool
+
+template <class T, class Pool>
+struct std::hash<fastpool::OwnedHandle<T, Pool>> {
+  std::size_t operator()(const fastpool::OwnedHandle<T, Pool>& h) const noexcept {
+    return std::hash<T*>{}(h.get());
+  }
+};
+template <class T>
+struct std::hash<fastpool::SharedHandle<T>> {
+  std::size_t operator()(const fastpool::SharedHandle<T>& h) const noexcept {
+    return std::hash<T*>{}(h.get());
+  }
+};

@@ -1,8 +1,11 @@
 // OwnedHandle / SharedHandle / WeakHandle lifetimes.
 #include <doctest/doctest.h>
 
+#include <compare>
+#include <stdexcept>
 #include <thread>
 #include <type_traits>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -161,4 +164,93 @@ TEST_CASE("shared: counts are atomic exactly for shared pools") {
   s.reset();
   CHECK(ts.in_use() == 0);
   CHECK(w.expired());
+}
+
+namespace {
+struct Base {
+  int id = 0;
+};
+struct Mixin {
+  int pad = 7;
+};
+// Base is not the first base: a Derived* and its Base* differ, so the way home must cast.
+struct Derived : Mixin, Base {
+  static inline int alive = 0;
+  explicit Derived(int v) {
+    id = v;
+    ++alive;
+  }
+  ~Derived() { --alive; }
+};
+}  // namespace
+
+TEST_CASE("handles compare with nullptr and each other, order and hash by address") {
+  FixedPool<int> pool(4);
+  OwnedHandle<int, FixedPool<int>> empty;
+  CHECK(empty == nullptr);
+  auto a = pool.allocate(1);
+  auto b = pool.allocate(2);
+  CHECK(a != nullptr);
+  CHECK(a != b);
+  CHECK(((a < b) != (b < a)));
+  CHECK((a <=> a) == std::strong_ordering::equal);
+  std::unordered_set<OwnedHandle<int, FixedPool<int>>> set;
+  int* pa = a.get();
+  set.insert(std::move(a));
+  CHECK(set.size() == 1);
+  CHECK(std::hash<OwnedHandle<int, FixedPool<int>>>{}(*set.begin()) == std::hash<int*>{}(pa));
+  SharedHandle<int> s = std::move(b);  // from an OwnedHandle&&, as shared_ptr from unique_ptr
+  CHECK(b == nullptr);
+  CHECK(s != nullptr);
+  CHECK(s.use_count() == 1);
+  CHECK(std::hash<SharedHandle<int>>{}(s) == std::hash<int*>{}(s.get()));
+  SharedHandle<int> none;
+  CHECK(none == nullptr);
+  CHECK((none <=> s) == std::compare_three_way{}(none.get(), s.get()));
+}
+
+TEST_CASE("a handle converts Derived to Base and T to const T; the object goes home whole") {
+  static_assert(std::is_convertible_v<FixedPool<Derived>::handle, OwnedHandle<Base>>);
+  static_assert(std::is_convertible_v<FixedPool<int>::handle, OwnedHandle<const int>>);
+  static_assert(!std::is_convertible_v<FixedPool<Base>::handle, OwnedHandle<Derived>>);
+  FixedPool<Derived> pool(2);
+  {
+    OwnedHandle<Base> base = pool.allocate(42);
+    CHECK(base->id == 42);
+    CHECK(pool.in_use() == 1);
+    OwnedHandle<const Base> seen = pool.allocate(7);
+    CHECK(seen->id == 7);
+    CHECK(Derived::alive == 2);
+  }
+  CHECK(Derived::alive == 0);  // ~Derived ran: released as the Derived it is
+  CHECK(pool.in_use() == 0);
+  auto again = pool.allocate(1);  // the slots are usable again
+  auto twice = pool.allocate(2);
+  CHECK(pool.is_full());
+}
+
+TEST_CASE("allocate_batch takes an initializer list; GrowingPool(capacity, max)") {
+  GrowingPool<int> pool(2, 4);
+  auto batch = pool.allocate_batch({1, 2, 3});
+  REQUIRE(batch.size() == 3);
+  CHECK(*batch[2] == 3);
+  CHECK(pool.capacity() <= 4);
+  auto last = pool.allocate(4);
+  CHECK(pool.is_full());
+  CHECK_THROWS_AS((void)pool.allocate(5), pool_exhausted);
+  CHECK_THROWS_AS(GrowingPool<int>(8, 4), config_error);
+}
+
+TEST_CASE("try_allocate propagates what growth throws, never std::terminate") {
+  auto config = PoolConfig<int>::builder()
+                    .capacity(1)
+                    .growth(GrowthStrategy::custom([](std::size_t) -> std::size_t {
+                      throw std::runtime_error("no growth today");
+                    }))
+                    .build();
+  GrowingPool<int> pool(config);
+  auto first = pool.try_allocate(1);
+  CHECK(first != nullptr);
+  CHECK_THROWS_WITH_AS((void)pool.try_allocate(2), "no growth today", std::runtime_error);
+  CHECK(pool.in_use() == 1);
 }

@@ -162,3 +162,41 @@ TEST_CASE("hooks: only on_release") {
   pool.allocate().reset();
   CHECK(OnlyRelease::released == 1);
 }
+
+namespace {
+// Private hooks, reached through the befriended door.
+class Secretive {
+ public:
+  static inline int acquired = 0, released = 0;
+
+ private:
+  friend fastpool::pool_access;
+  void on_acquire() { ++acquired; }
+  void on_release() noexcept { ++released; }
+};
+// Members that only happen to have the hooks' names, opted out.
+struct Socket {
+  int calls = 0;
+  void on_acquire() { ++calls; }
+  void on_release() noexcept { ++calls; }
+};
+}  // namespace
+template <>
+struct fastpool::pool_hooks<Socket> {
+  static constexpr bool enabled = false;
+};
+
+TEST_CASE("hooks: private ones run through pool_access; pool_hooks opts a type out") {
+  static_assert(HasOnAcquire<Secretive> && HasOnRelease<Secretive>);
+  static_assert(!HasOnAcquire<Socket> && !HasOnRelease<Socket>);
+  FixedPool<Secretive> pool(2);
+  {
+    auto h = pool.allocate();
+    CHECK(Secretive::acquired == 1);
+    CHECK(Secretive::released == 0);
+  }
+  CHECK(Secretive::released == 1);
+  FixedPool<Socket> sockets(2);
+  auto s = sockets.allocate();
+  CHECK(s->calls == 0);
+}

@@ -103,7 +103,7 @@ class Objects {
     }
     if constexpr (HasOnAcquire<T>) {
       try {
-        o->on_acquire();
+        pool_access::acquire(*o);
       } catch (...) {
         if (!pre_initialized_) o->~T();
         throw;

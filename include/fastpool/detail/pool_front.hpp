@@ -10,6 +10,7 @@
 //   Objects& objects();                // detail::Objects<T, ...>
 #pragma once
 
+#include <initializer_list>
 #include <iterator>
 #include <ranges>
 #include <type_traits>
@@ -45,10 +46,11 @@ class PoolFront {
   }
 
   // Returns: as allocate(), or an empty handle when the pool is exhausted.
-  // Throws: nothing of its own; only what T's constructor or on_acquire throws.
+  // Throws: nothing of its own; what T's constructor or on_acquire throws, and what a
+  // growth function or the initializer throws while the pool grows, propagate (never a
+  // std::terminate: this is not noexcept).
   template <class... Args>
-  [[nodiscard]] FP_FAST_PATH handle try_allocate(Args&&... args) noexcept(
-      std::is_nothrow_constructible_v<T, Args...> && !HasOnAcquire<T>) {
+  [[nodiscard]] FP_FAST_PATH handle try_allocate(Args&&... args) {
     T* o = make(std::forward<Args>(args)...);
     if (FP_UNLIKELY(o == nullptr)) return {};
     return HandleAccess::make(o, &self());
@@ -59,31 +61,10 @@ class PoolFront {
   // Throws: pool_exhausted (counted as one failure); what T's constructor throws.
   template <std::ranges::forward_range Range>
   [[nodiscard]] std::vector<OwnedHandle<T>> allocate_batch(Range&& values) {
-    auto n = static_cast<std::size_t>(std::ranges::distance(values));
-    std::vector<OwnedHandle<T>> out;
-    out.reserve(n);
-    std::vector<void*> slots;
-    slots.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      void* slot = self().take_slot();
-      if (slot == nullptr) {
-        for (void* s : slots) self().undo_take(s);
-        throw pool_exhausted();
-      }
-      slots.push_back(slot);
-    }
-    std::size_t built = 0;
-    try {
-      for (auto&& value : values) {
-        T* o = self().objects().hand_out(slots[built], std::forward<decltype(value)>(value));
-        ++built;
-        out.push_back(HandleAccess::make(o, &self()));
-      }
-    } catch (...) {
-      for (std::size_t i = built; i < n; ++i) self().undo_take(slots[i]);
-      throw;  // `out` returns the objects already built
-    }
-    return out;
+    return allocate_range(std::forward<Range>(values));
+  }
+  [[nodiscard]] std::vector<OwnedHandle<T>> allocate_batch(std::initializer_list<T> values) {
+    return allocate_range(values);
   }
 
   // Returns: a SharedHandle to a new object. Throws: as allocate(); std::bad_alloc when
@@ -115,6 +96,10 @@ class PoolFront {
     if (object != nullptr) release_object(object);
   }
 
+  // Returns: true when no slot is free at the current capacity (a growing pool may still
+  // grow on the next allocate).
+  bool is_full() const noexcept { return self().available() == 0; }
+
   // Returns: true when `object` is a slot of this pool.
   bool owns(const T* object) const noexcept {
     return object != nullptr && self().owns_slot(self().objects().slot(object));
@@ -136,6 +121,35 @@ class PoolFront {
 
  private:
   [[no_unique_address]] PoolRegistration<Derived> registration_{static_cast<const Derived*>(this)};
+
+  template <class Range>
+  std::vector<OwnedHandle<T>> allocate_range(Range&& values) {
+    auto n = static_cast<std::size_t>(std::ranges::distance(values));
+    std::vector<OwnedHandle<T>> out;
+    out.reserve(n);
+    std::vector<void*> slots;
+    slots.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      void* slot = self().take_slot();
+      if (slot == nullptr) {
+        for (void* s : slots) self().undo_take(s);
+        throw pool_exhausted();
+      }
+      slots.push_back(slot);
+    }
+    std::size_t built = 0;
+    try {
+      for (auto&& value : values) {
+        T* o = self().objects().hand_out(slots[built], std::forward<decltype(value)>(value));
+        ++built;
+        out.push_back(HandleAccess::make(o, &self()));
+      }
+    } catch (...) {
+      for (std::size_t i = built; i < n; ++i) self().undo_take(slots[i]);
+      throw;  // `out` returns the objects already built
+    }
+    return out;
+  }
 
   Derived& self() noexcept { return static_cast<Derived&>(*this); }
   const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
