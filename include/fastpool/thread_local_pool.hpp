@@ -42,7 +42,9 @@ class ThreadLocalPool : public detail::PoolFront<ThreadLocalPool<T, Strategy>, T
   using WrongThread =
       detail::PoolMessage<"ThreadLocalPool", T, "used by a thread that does not own it">;
 
-  FP_FAST_PATH Run& run() noexcept { return run_.get(WrongThread::c_str()); }
+  FP_FAST_PATH Run& run() noexcept {
+    return run_.template get<detail::kChecked>(WrongThread::c_str());
+  }
 
   FP_FAST_PATH void* take_slot() noexcept { return run().take_slot(); }
   FP_FAST_PATH void give_slot(void* slot) noexcept { run().give_slot(slot); }

@@ -16,6 +16,7 @@
 // in_use() == run.in_use() - number of cached slots.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <mutex>
 #include <type_traits>
@@ -71,7 +72,10 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
   friend Front;
   using Destroyed = detail::PoolMessage<"ThreadSafePool", T, "destroyed while objects are in use">;
 
-  static constexpr bool kCached = !detail::kChecked && !std::is_same_v<Strategy, BitmapStrategy>;
+  // The cells exist whatever the mode, so that the layout is the same in checked and
+  // unchecked translation units; checked mode leaves them unused.
+  static constexpr bool kHasCells = !std::is_same_v<Strategy, BitmapStrategy>;
+  static constexpr bool kCached = kHasCells && !detail::kChecked;
 
   // One thread's cached slot and cache-hit count; only that thread stores a slot into
   // `cached` (others only exchange it to null), and only it writes `hits`.
@@ -164,8 +168,8 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
 
   mutable detail::SpinLock lock_;
   detail::SlotRun<T, Strategy, "ThreadSafePool"> run_;
-  // Per-thread caches (an empty array when not caching); [kSharedCell] is never used.
-  Cell cells_[kCached ? detail::kThreadCells + 1 : 0];
+  // Per-thread caches (none for BitmapStrategy); [kSharedCell] is never used.
+  std::array<Cell, kHasCells ? detail::kThreadCells + 1 : 0> cells_;
 };
 
 }  // namespace fastpool

@@ -188,5 +188,5 @@ TEST_CASE("ThreadOwned knows its owner thread") {
   bool other = true;
   std::thread([&] { other = owned.owned_by_caller(); }).join();
   CHECK(!other);
-  CHECK(owned.get().empty());
+  CHECK(owned.get<true>().empty());
 }

@@ -1,0 +1,20 @@
+// Class layout does not depend on the mode: a checked translation unit and an unchecked
+// one (this, a Release build's) see pools of the same size, so mixing them cannot make
+// one read another's members at the wrong place.
+#include <doctest/doctest.h>
+
+#include <array>
+#include <cstddef>
+
+#include "fastpool/fastpool.hpp"
+
+std::array<std::size_t, 6> checked_pool_sizes();
+
+TEST_CASE("pools have the same layout in checked and unchecked translation units") {
+  using namespace fastpool;
+  std::array<std::size_t, 6> here = {
+      sizeof(FixedPool<int>),       sizeof(GrowingPool<int>),
+      sizeof(ThreadLocalPool<int>), sizeof(ThreadSafePool<int>),
+      sizeof(LockFreePool<int>),    sizeof(ThreadSafePool<int, BitmapStrategy>)};
+  CHECK(here == checked_pool_sizes());
+}
