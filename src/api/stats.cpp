@@ -43,16 +43,57 @@ std::size_t resident_bytes() noexcept {
   return pages * os::page_size();
 }
 
+// What read_stats sums over the heaps, signed: a current page's observed count may be
+// below what was accounted for it.
+struct HeapSums {
+  std::int64_t used[kClassCount];
+  std::int64_t pages[kClassCount];
+  std::int64_t pages_full[kClassCount];
+  std::uint64_t remote_collected;
+};
+
 void add_heap(Heap* h, void* arg) noexcept {
-  auto* s = static_cast<fp_stats*>(arg);
+  auto* sums = static_cast<HeapSums*>(arg);
   for (int c = 0; c < kClassCount; ++c) {
     const HeapStats::Class& k = h->stats.classes[c];
-    s->classes[c].blocks_in_use += positive(k.used.load(std::memory_order_relaxed));
-    s->classes[c].pages += positive(k.pages.load(std::memory_order_relaxed));
-    s->classes[c].pages_full += positive(k.pages_full.load(std::memory_order_relaxed));
+    sums->used[c] += k.used.load(std::memory_order_relaxed);
+    sums->pages[c] += k.pages.load(std::memory_order_relaxed);
+    sums->pages_full[c] += k.pages_full.load(std::memory_order_relaxed);
   }
-  s->remote_frees_collected += h->stats.remote_collected.load(std::memory_order_relaxed);
+  sums->remote_collected += h->stats.remote_collected.load(std::memory_order_relaxed);
 }
+
+#ifndef FASTPOOL_SECURE  // see read_stats
+// Another running thread's current page: its blocks out as observed now (its free list
+// walked from here, reading only inside the page's segment), minus what its heap has
+// accounted for it. Exact while the owner is idle, approximate while it allocates.
+std::int64_t observed_change(const Page* pg) noexcept {
+  const auto& pool = pg->pool;
+  std::size_t bs = pool.block_size();
+  if (bs == 0) return 0;
+  auto* seg = reinterpret_cast<const char*>(segment_of(pg));
+  const char* lo = pool.start();
+  const char* hi = lo + pool.touched_bytes();
+  if (lo < seg) lo = seg;
+  if (hi > seg + kSegmentSize) hi = seg + kSegmentSize;
+  if (hi <= lo) return 0;
+  auto carved = static_cast<std::int64_t>(pool.touched_bytes() / bs);
+  auto free = static_cast<std::int64_t>(pool.free_list().count_observed(lo, hi, pool.capacity()));
+  return carved - free - static_cast<std::int64_t>(pg->accounted);
+}
+
+void add_observed_current(Heap* h, void* arg) noexcept {
+  if (h == tls_heap) return;  // exact already (heap::account_current)
+  auto* sums = static_cast<HeapSums*>(arg);
+  for (int c = 0; c < kClassCount; ++c) {
+    const Page* pg = __atomic_load_n(&h->current[c], __ATOMIC_RELAXED);
+    if (pg == &g_empty_page || pg->kind != PageKind::small ||
+        !is_current_word(pg->owner.load(std::memory_order_relaxed)))
+      continue;
+    sums->used[pg->size_class] += observed_change(pg);
+  }
+}
+#endif
 
 // --- typed pools
 pthread_mutex_t g_pools_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -119,12 +160,23 @@ void read_stats(fp_stats& s) noexcept {
   s.class_count = kClassCount;
   for (int c = 0; c < kClassCount; ++c) s.classes[c].block_size = class_size(c);
   if (tls_heap != &g_empty_heap) heap::account_current(tls_heap);
-  heap::for_each_heap(add_heap, &s);
+  HeapSums sums{};
+  heap::for_each_heap(add_heap, &sums);
+#ifndef FASTPOOL_SECURE  // hardened builds seal freed spans: no other thread's page is read
+  // Every segment stays mapped meanwhile, so the walk only ever reads mapped memory.
+  segment::with_segments_held([](void* arg) { heap::for_each_heap(add_observed_current, arg); },
+                              &sums);
+#endif
   std::size_t small_bytes = 0;
   for (int c = 0; c < kClassCount; ++c) {
-    s.blocks_in_use += s.classes[c].blocks_in_use;
-    small_bytes += s.classes[c].blocks_in_use * s.classes[c].block_size;
+    fp_class_stats& k = s.classes[c];
+    k.blocks_in_use = positive(sums.used[c]);
+    k.pages = positive(sums.pages[c]);
+    k.pages_full = positive(sums.pages_full[c]);
+    s.blocks_in_use += k.blocks_in_use;
+    small_bytes += k.blocks_in_use * k.block_size;
   }
+  s.remote_frees_collected = sums.remote_collected;
   s.segments = segment::counters.segments.load(std::memory_order_relaxed);
   s.bytes_mapped = segment::counters.bytes_mapped.load(std::memory_order_relaxed);
   std::size_t huge_cached = huge::cached_bytes();

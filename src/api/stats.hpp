@@ -8,8 +8,8 @@
 
 namespace fastpool {
 
-// A snapshot: the calling thread's heap exact, other running threads' current pages as
-// of when they became current.
+// A snapshot: exact for the calling thread, exited threads and idle ones (other threads'
+// current pages are observed, not asked), approximate while other threads allocate.
 void read_stats(fp_stats& s) noexcept;
 // The report on stderr: global figures, size classes, typed pools.
 void print_stats() noexcept;

@@ -14,7 +14,8 @@ namespace {
 
 // Empty segments kept mapped (purged) for reuse, so a thread that frees everything and
 // allocates again does not pay for mmap/munmap. Guarded by g_cache_lock. Their page-map
-// entries point at the sentinel while cached.
+// entries point at the sentinel while cached. Segments are unmapped only under
+// g_cache_lock too, so that with_segments_held can keep every mapping in place.
 constexpr int kCacheMax = 64;
 Segment* g_cache[kCacheMax];
 int g_cache_count = 0;
@@ -23,6 +24,7 @@ pthread_mutex_t g_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 constexpr std::uint64_t kAllSlices = ~std::uint64_t{0};
 constexpr std::uint64_t kHeaderSlice = 1;
 
+// REQUIRES: g_cache_lock held.
 void unmap_segment(Segment* s) noexcept {
   counters.segments.fetch_sub(1, std::memory_order_relaxed);
   counters.bytes_mapped.fetch_sub(kSegmentSize, std::memory_order_relaxed);
@@ -52,10 +54,11 @@ void give_segment(Segment* s) noexcept {
   os::purge(s, kSegmentSize);
   counters.count_release(kSegmentSize);
   pthread_mutex_lock(&g_cache_lock);
-  bool cached = static_cast<std::size_t>(g_cache_count) < keep;
-  if (cached) g_cache[g_cache_count++] = s;
+  if (static_cast<std::size_t>(g_cache_count) < keep)
+    g_cache[g_cache_count++] = s;
+  else
+    unmap_segment(s);
   pthread_mutex_unlock(&g_cache_lock);
-  if (!cached) unmap_segment(s);
 }
 
 std::uint64_t run_mask(int first, int count) noexcept {
@@ -213,14 +216,15 @@ void purge(Segment* s) noexcept {
 }
 
 void trim_cache() noexcept {
-  for (;;) {
-    Segment* s = nullptr;
-    pthread_mutex_lock(&g_cache_lock);
-    if (g_cache_count > 0) s = g_cache[--g_cache_count];
-    pthread_mutex_unlock(&g_cache_lock);
-    if (s == nullptr) return;
-    unmap_segment(s);
-  }
+  pthread_mutex_lock(&g_cache_lock);
+  while (g_cache_count > 0) unmap_segment(g_cache[--g_cache_count]);
+  pthread_mutex_unlock(&g_cache_lock);
+}
+
+void with_segments_held(void (*f)(void*), void* arg) noexcept {
+  pthread_mutex_lock(&g_cache_lock);
+  f(arg);
+  pthread_mutex_unlock(&g_cache_lock);
 }
 
 std::size_t cached_bytes() noexcept {

@@ -88,6 +88,9 @@ void purge(Segment* s) noexcept;
 void trim_cache() noexcept;
 // Bytes of empty segments kept for reuse.
 std::size_t cached_bytes() noexcept;
+// Runs f(arg) while no segment can be unmapped, so that f may read any mapped segment's
+// pages (api/stats.cpp counts other threads' current pages). Holds this layer's mutex.
+void with_segments_held(void (*f)(void*), void* arg) noexcept;
 // This layer's one mutex, held across fork by router/registry.cpp.
 pthread_mutex_t& fork_lock() noexcept;
 

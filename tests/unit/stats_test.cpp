@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -148,6 +150,39 @@ TEST_CASE("an exited thread's blocks stay counted in its abandoned heap") {
   CHECK(after.heaps_abandoned >= 1);
   for (void* p : blocks) std::free(p);
   malloc_trim(0);
+}
+
+TEST_CASE("an idle live thread's current pages are counted exactly") {
+  constexpr int kN = 1500;  // several pages of 112 bytes; the last one current
+  std::mutex m;
+  std::condition_variable cv;
+  bool ready = false, done = false;
+  fp_stats before = stats();
+  std::size_t c = class_of(before, 112);
+  std::thread worker([&] {
+    std::vector<void*> blocks;
+    for (int i = 0; i < kN; ++i) blocks.push_back(std::malloc(112));
+    for (int i = kN - 200; i < kN; i += 2) std::free(blocks[i]);  // on its current page
+    std::unique_lock lock(m);
+    ready = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return done; });  // idle, alive, owning its heap
+    for (int i = 0; i < kN - 200; ++i) std::free(blocks[i]);
+    for (int i = kN - 199; i < kN; i += 2) std::free(blocks[i]);
+  });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return ready; });
+  }
+  fp_stats idle = stats();
+  CHECK(idle.classes[c].blocks_in_use == before.classes[c].blocks_in_use + kN - 100);
+  {
+    std::lock_guard lock(m);
+    done = true;
+  }
+  cv.notify_all();
+  worker.join();
+  CHECK(stats().classes[c].blocks_in_use == before.classes[c].blocks_in_use);
 }
 
 TEST_CASE("malloc_trim says whether memory went back") {

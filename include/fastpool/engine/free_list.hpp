@@ -133,6 +133,18 @@ class TaggedFreeList {
       if (b == block) return true;
     return false;
   }
+  // Another thread's count, while the owner may be changing the list: the blocks reachable
+  // from the head through links into [lo, hi), at most `limit`; it stops at any other link
+  // and never aborts, so it only ever reads inside [lo, hi). Exact when the owner is idle.
+  std::size_t count_observed(const char* lo, const char* hi, std::size_t limit) const noexcept {
+    std::size_t n = 0;
+    for (TaggedBlock* b = __atomic_load_n(&head_, __ATOMIC_RELAXED); n < limit; ++n) {
+      auto* c = reinterpret_cast<const char*>(b);
+      if (c < lo || c + sizeof(TaggedBlock) > hi) break;
+      b = encode(__atomic_load_n(&b->next, __ATOMIC_RELAXED));  // xor: encoding decodes
+    }
+    return n;
+  }
 
  private:
 #ifdef FASTPOOL_SECURE
