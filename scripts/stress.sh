@@ -25,7 +25,9 @@ for what in "$@"; do
   esac
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFASTPOOL_BUILD_BENCH=OFF \
     -DFASTPOOL_TYPED_SANITIZER="$san" >/dev/null
-  cmake --build "$build" -j"$jobs" --target typed_tests
+  targets=(typed_tests)
+  [ "$what" = asan ] && targets+=(typed_asan_probe)  # its probes expect ASan's reports
+  cmake --build "$build" -j"$jobs" --target "${targets[@]}"
   echo "== $what"
   (cd "$build" && ctest --output-on-failure -L "${san:+sanitize|}stress" -R typed)
 done

@@ -44,6 +44,7 @@ class FixedPool : public detail::PoolFront<FixedPool<T, Strategy>, T, false> {
   void check_release(void* slot, const T* object) noexcept { run_.check_release(slot, object); }
   auto& objects() noexcept { return run_.objects(); }
   const auto& objects() const noexcept { return run_.objects(); }
+  detail::SlotShape slot_shape() const noexcept { return run_.slot_shape(); }
 
   detail::SlotRun<T, Strategy, "FixedPool"> run_;
 };

@@ -125,6 +125,9 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
   }
   auto& objects() noexcept { return objects_; }
   const auto& objects() const noexcept { return objects_; }
+  detail::SlotShape slot_shape() const noexcept {
+    return {layout_.slot_size, Strategy::links_in_slot ? 0 : detail::kNoLink};
+  }
 
   // The current chunk serves most releases; others are found by walking the chain.
   FP_FAST_PATH Chunk* chunk_of(const void* slot) const noexcept {
@@ -179,10 +182,12 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
       throw;
     }
     c->pool.init(slots, layout_.slot_size, n, static_cast<char*>(memory) + header);
+    detail::poison_slots(slots, n, slot_shape());
     return c;
   }
 
   void destroy_chunk(Chunk* c) noexcept {
+    detail::unpoison_slots(c->pool.block_at(0), c->pool.capacity(), slot_shape());
     if (objects_.pre_initialized())
       for (std::size_t i = 0; i < c->pool.capacity(); ++i) objects_.dispose(c->pool.block_at(i));
     c->~Chunk();

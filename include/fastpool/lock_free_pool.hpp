@@ -75,6 +75,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
       throw;
     }
     start_ = static_cast<char*>(memory);
+    detail::poison_slots(start_, capacity_, slot_shape());
   }
   LockFreePool(const LockFreePool&) = delete;
   LockFreePool& operator=(const LockFreePool&) = delete;
@@ -83,6 +84,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     this->retire_statistics();
     if constexpr (detail::kChecked)
       if (in_use() != 0) detail::fatal_in_use<Destroyed>(in_use(), this);
+    detail::unpoison_slots(start_, capacity_, slot_shape());
     if (objects_.pre_initialized())
       for (std::size_t i = 0; i < capacity_; ++i) objects_.dispose(slot_at(i));
     detail::release_bytes(start_);
@@ -163,6 +165,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     void* link = free_.pop();
     return link == nullptr ? nullptr : slot_of(link);
   }
+  detail::SlotShape slot_shape() const noexcept { return {layout_.slot_size, link_offset_}; }
   void* slot_at(std::size_t i) const noexcept { return start_ + i * layout_.slot_size; }
   std::size_t index_of(const void* slot) const noexcept {
     return static_cast<std::size_t>(static_cast<const char*>(slot) - start_) / layout_.slot_size;

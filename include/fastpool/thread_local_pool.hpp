@@ -53,6 +53,7 @@ class ThreadLocalPool : public detail::PoolFront<ThreadLocalPool<T, Strategy>, T
   void check_release(void* slot, const T* object) noexcept { run().check_release(slot, object); }
   auto& objects() noexcept { return run_.unchecked().objects(); }
   const auto& objects() const noexcept { return run_.unchecked().objects(); }
+  detail::SlotShape slot_shape() const noexcept { return run_.unchecked().slot_shape(); }
 
   engine::ThreadOwned<Run> run_;
 };

@@ -165,6 +165,7 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
   }
   auto& objects() noexcept { return run_.objects(); }
   const auto& objects() const noexcept { return run_.objects(); }
+  detail::SlotShape slot_shape() const noexcept { return run_.slot_shape(); }
 
   mutable detail::SpinLock lock_;
   detail::SlotRun<T, Strategy, "ThreadSafePool"> run_;

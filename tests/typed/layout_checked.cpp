@@ -11,3 +11,22 @@ std::array<std::size_t, 6> checked_pool_sizes() {
           sizeof(ThreadLocalPool<int>), sizeof(ThreadSafePool<int>),
           sizeof(LockFreePool<int>),    sizeof(ThreadSafePool<int, BitmapStrategy>)};
 }
+
+// A debug build's released object reads as the fill pattern (detail/poison.hpp); a type of
+// its own, so that no unchecked translation unit instantiates the same pool.
+struct FilledProbe {
+  unsigned char bytes[32];
+};
+unsigned char released_byte_seen() {
+  fastpool::FixedPool<FilledProbe> pool(2);
+  FilledProbe* p;
+  {
+    auto h = pool.allocate();
+    p = h.get();
+    for (unsigned char& b : p->bytes) b = 1;
+  }
+  unsigned char seen = 0xDB;
+  for (unsigned char b : p->bytes)  // the slot stays the pool's: reading it is safe here
+    if (b != 0xDB) seen = b;
+  return seen;
+}

@@ -18,3 +18,11 @@ TEST_CASE("pools have the same layout in checked and unchecked translation units
       sizeof(LockFreePool<int>),    sizeof(ThreadSafePool<int, BitmapStrategy>)};
   CHECK(here == checked_pool_sizes());
 }
+
+unsigned char released_byte_seen();
+
+#if !defined(__SANITIZE_ADDRESS__)  // the read below is what ASan reports, by design
+TEST_CASE("a debug build fills a released object with the pattern") {
+  CHECK(released_byte_seen() == 0xDB);
+}
+#endif

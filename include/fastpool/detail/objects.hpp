@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <functional>
 #include <new>
 #include <stdexcept>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "fastpool/config.hpp"
+#include "fastpool/detail/poison.hpp"
 #include "fastpool/engine/platform.hpp"
 #include "fastpool/fastpool.h"
 #include "fastpool/poolable.hpp"
@@ -22,14 +24,21 @@ constexpr std::size_t round_up(std::size_t n, std::size_t align) noexcept {
   return (n + align - 1) & ~(align - 1);
 }
 
-// Returns: `size` bytes aligned to `align` from the fastpool engine. Throws: bad_alloc.
+// Returns: `size` bytes aligned to `align`. Throws: bad_alloc.
+// Pool storage: fastpool's engine, or under ASan the C allocator ASan watches
+// (detail/poison.hpp).
 inline void* allocate_bytes(std::size_t align, std::size_t size) {
-  void* p = fp_aligned_alloc(std::max<std::size_t>(align, 16), round_up(size, 16));
+  align = std::max<std::size_t>(align, 16);
+  void* p = kAsan ? std::aligned_alloc(align, round_up(size, align))
+                  : fp_aligned_alloc(align, round_up(size, 16));
   if (p == nullptr) throw std::bad_alloc();
   return p;
 }
 inline void release_bytes(void* p) noexcept {
-  fp_free(p);
+  if constexpr (kAsan)
+    std::free(p);
+  else
+    fp_free(p);
 }
 
 struct SlotLayout {

@@ -8,8 +8,10 @@
 //   bool  owns_slot(const void* slot) const;
 //   void  check_release(void* slot, const T* object);   // checked builds: misuse aborts
 //   Objects& objects();                // detail::Objects<T, ...>
+//   SlotShape slot_shape() const;      // slot size and link word (detail/poison.hpp)
 #pragma once
 
+#include <cstring>
 #include <initializer_list>
 #include <iterator>
 #include <ranges>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "fastpool/detail/diagnostics.hpp"
+#include "fastpool/detail/poison.hpp"
 #include "fastpool/detail/pool_registry.hpp"
 #include "fastpool/errors.hpp"
 #include "fastpool/handles.hpp"
@@ -116,6 +119,10 @@ class PoolFront {
     void* slot = objects.slot(object);
     if constexpr (kChecked) self().check_release(slot, object);
     objects.take_back(object);
+    if constexpr (kFillReleased)
+      if (!objects.pre_initialized())
+        std::memset(static_cast<void*>(object), kReleasedByte, sizeof(T));
+    close_slot(slot);
     self().give_slot(slot);
   }
 
@@ -132,9 +139,10 @@ class PoolFront {
     for (std::size_t i = 0; i < n; ++i) {
       void* slot = self().take_slot();
       if (slot == nullptr) {
-        for (void* s : slots) self().undo_take(s);
+        for (void* s : slots) undo(s);
         throw pool_exhausted();
       }
+      open_slot(slot);
       slots.push_back(slot);
     }
     std::size_t built = 0;
@@ -145,7 +153,7 @@ class PoolFront {
         out.push_back(HandleAccess::make(o, &self()));
       }
     } catch (...) {
-      for (std::size_t i = built; i < n; ++i) self().undo_take(slots[i]);
+      for (std::size_t i = built; i < n; ++i) undo(slots[i]);
       throw;  // `out` returns the objects already built
     }
     return out;
@@ -158,16 +166,30 @@ class PoolFront {
   FP_FAST_PATH T* make(Args&&... args) {
     void* slot = self().take_slot();
     if (FP_UNLIKELY(slot == nullptr)) return nullptr;
+    open_slot(slot);
     if constexpr (std::is_nothrow_constructible_v<T, Args...> && !HasOnAcquire<T>) {
       return self().objects().hand_out(slot, std::forward<Args>(args)...);
     } else {
       try {
         return self().objects().hand_out(slot, std::forward<Args>(args)...);
       } catch (...) {
-        self().undo_take(slot);
+        undo(slot);
         throw;
       }
     }
+  }
+
+  // A slot leaving the pool, and one coming back (ASan poisoning, detail/poison.hpp).
+  FP_FAST_PATH void open_slot(void* slot) noexcept {
+    if constexpr (kAsan) unpoison_slots(slot, 1, self().slot_shape());
+  }
+  FP_FAST_PATH void close_slot(void* slot) noexcept {
+    if constexpr (kAsan) poison_slots(slot, 1, self().slot_shape());
+  }
+  // A slot taken and never handed out goes back.
+  void undo(void* slot) noexcept {
+    close_slot(slot);
+    self().undo_take(slot);
   }
 };
 

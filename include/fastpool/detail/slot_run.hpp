@@ -92,6 +92,7 @@ class SlotRun {
     }
     memory_ = memory;
     engine_.init(slots, layout_.slot_size, n, memory);
+    poison_slots(slots, n, slot_shape());
   }
 
   // REQUIRES: no object in use (checked builds abort with the count otherwise).
@@ -100,6 +101,7 @@ class SlotRun {
     if (memory_ == nullptr) return;
     if constexpr (kChecked)
       if (engine_.used() != 0) fatal_in_use<Message>(engine_.used(), this);
+    unpoison_slots(engine_.block_at(0), engine_.capacity(), slot_shape());
     if (objects_.pre_initialized())
       for (std::size_t i = 0; i < engine_.capacity(); ++i) objects_.dispose(engine_.block_at(i));
     release_bytes(memory_);
@@ -148,6 +150,10 @@ class SlotRun {
   std::size_t in_use() const noexcept { return engine_.used(); }
   std::size_t available() const noexcept { return engine_.capacity() - engine_.used(); }
   const SlotLayout& layout() const noexcept { return layout_; }
+  // The engine's link word is a free slot's first (FreeListStrategy), or elsewhere.
+  SlotShape slot_shape() const noexcept {
+    return {layout_.slot_size, S::links_in_slot ? 0 : kNoLink};
+  }
   PoolStatistics statistics() const noexcept {
     std::size_t peak;
     if constexpr (S::exact_peak)
