@@ -6,12 +6,7 @@
 set -euo pipefail
 build=$1
 work=$2
-rm -rf "$work"
-mkdir -p "$work"
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+. "$(dirname "$0")/common.sh"
 (cd "$build" && cpack -G DEB -B "$work" >/dev/null)
 deb=$(find "$work" -maxdepth 1 -name '*.deb')
 [ "$(wc -l <<<"$deb")" = 1 ] || fail "expected one .deb, found: $deb"

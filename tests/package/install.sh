@@ -7,8 +7,7 @@ set -euo pipefail
 build=$1
 work=$2
 here=$(cd "$(dirname "$0")" && pwd)
-rm -rf "$work"
-mkdir -p "$work"
+. "$here/common.sh"
 prefix=$work/prefix
 cmake --install "$build" --prefix "$prefix" >/dev/null
 

@@ -7,12 +7,7 @@ set -euo pipefail
 fastpool=$1
 work=$2
 readme=$3
-rm -rf "$work"
-mkdir -p "$work"
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+. "$(dirname "$0")/common.sh"
 # expect_error CODE TEXT CMD...: CMD exits with CODE and says TEXT on stderr.
 expect_error() {
   local code=$1 text=$2 rc=0
