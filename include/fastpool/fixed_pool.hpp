@@ -5,6 +5,7 @@
 #include "fastpool/detail/slot_run.hpp"
 
 namespace fastpool {
+FP_MODE_BEGIN
 
 // Single-threaded (no synchronisation: use from one thread at a time). Never grows; the
 // growth settings of its config are ignored.
@@ -49,4 +50,5 @@ class FixedPool : public detail::PoolFront<FixedPool<T, Strategy>, T, false> {
   detail::SlotRun<T, Strategy, "FixedPool"> run_;
 };
 
+FP_MODE_END
 }  // namespace fastpool

@@ -17,6 +17,7 @@
 #include "fastpool/engine/growing_pool.hpp"
 
 namespace fastpool {
+FP_MODE_BEGIN
 
 // Single-threaded. Release finds a slot's chunk by checking the current chunk, then
 // walking the chain: O(1) for the usual recent-object churn, O(chunks) at worst (a few
@@ -204,4 +205,5 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
   engine::GrowingBlockPool<Source> engine_;
 };
 
+FP_MODE_END
 }  // namespace fastpool

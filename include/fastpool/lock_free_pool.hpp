@@ -46,6 +46,7 @@
 #include "fastpool/statistics.hpp"
 
 namespace fastpool {
+FP_MODE_BEGIN
 
 // Any thread may allocate and release. Never grows. Counters are kept per thread cell (a
 // cache line each) so that threads neither contend on them nor pay an atomic RMW.
@@ -332,4 +333,5 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   Cell cells_[detail::kThreadCells + 1];  // [kSharedCell]: threads without a cell of their own
 };
 
+FP_MODE_END
 }  // namespace fastpool

@@ -8,6 +8,7 @@
 #include "fastpool/engine/thread_owned.hpp"
 
 namespace fastpool {
+FP_MODE_BEGIN
 
 // Typical use: one per worker thread, e.g. `thread_local ThreadLocalPool<Msg> pool(256);`.
 // REQUIRES: every operation, handle release included, happens on the creating thread.
@@ -58,4 +59,5 @@ class ThreadLocalPool : public detail::PoolFront<ThreadLocalPool<T, Strategy>, T
   engine::ThreadOwned<Run> run_;
 };
 
+FP_MODE_END
 }  // namespace fastpool

@@ -27,6 +27,7 @@
 #include "fastpool/detail/thread_cell.hpp"
 
 namespace fastpool {
+FP_MODE_BEGIN
 
 // Any thread may allocate, and any thread may release a handle. SharedHandles from it
 // count atomically. Never grows. peak_usage is exact when one thread uses the pool, and
@@ -173,4 +174,5 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
   std::array<Cell, kHasCells ? detail::kThreadCells + 1 : 0> cells_;
 };
 
+FP_MODE_END
 }  // namespace fastpool

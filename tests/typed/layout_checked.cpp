@@ -2,6 +2,7 @@
 // the pools as this mode lays them out, for layout_test.cpp to compare with its own.
 #include <array>
 #include <cstddef>
+#include <string_view>
 
 #include "fastpool/fastpool.hpp"
 
@@ -29,4 +30,9 @@ unsigned char released_byte_seen() {
   for (unsigned char b : p->bytes)  // the slot stays the pool's: reading it is safe here
     if (b != 0xDB) seen = b;
   return seen;
+}
+
+// The type checked code sees: fastpool::checked::FixedPool (detail/diagnostics.hpp).
+std::string_view checked_pool_type() {
+  return fastpool::detail::type_name<fastpool::FixedPool<int>>();
 }

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <string_view>
 
 #include "fastpool/fastpool.hpp"
 
@@ -26,3 +27,16 @@ TEST_CASE("a debug build fills a released object with the pattern") {
   CHECK(released_byte_seen() == 0xDB);
 }
 #endif
+
+std::string_view checked_pool_type();
+
+TEST_CASE("checked and unchecked code see different pool types, so they never mix") {
+  std::string_view here = fastpool::detail::type_name<fastpool::FixedPool<int>>();
+  CHECK(checked_pool_type().find("fastpool::checked::FixedPool<int") == 0);
+  if constexpr (fastpool::detail::kChecked) {  // a Debug tree: this file is checked too
+    CHECK(here == checked_pool_type());
+  } else {
+    CHECK(here.find("fastpool::FixedPool<int") == 0);
+    CHECK(here != checked_pool_type());
+  }
+}

@@ -14,13 +14,26 @@
 
 #include "fastpool/engine/platform.hpp"
 
-namespace fastpool::detail {
-
+// Checked code (no NDEBUG, or FASTPOOL_SECURE=1) and unchecked code see different types:
+// everything whose definition depends on the mode lives in the inline namespace
+// `checked` in checked code (fastpool::checked::FixedPool<T>, spelled fastpool::FixedPool<T>
+// as ever). So the two modes never share a class or an inline function (no ODR clash
+// when files of both are linked together), and a pool handed between files of different
+// modes fails to link instead of running with half its bookkeeping.
 #if !defined(NDEBUG) || (defined(FASTPOOL_SECURE) && FASTPOOL_SECURE)
-inline constexpr bool kChecked = true;
+#define FP_MODE_BEGIN inline namespace checked {
+#define FP_MODE_END }
+#define FP_MODE_CHECKED true
 #else
-inline constexpr bool kChecked = false;
+#define FP_MODE_BEGIN
+#define FP_MODE_END
+#define FP_MODE_CHECKED false
 #endif
+
+namespace fastpool::detail {
+FP_MODE_BEGIN
+inline constexpr bool kChecked = FP_MODE_CHECKED;
+FP_MODE_END
 
 template <class T>
 constexpr std::string_view type_name() noexcept {
@@ -77,6 +90,7 @@ template <class Message>
   engine::fatal(buffer, pool);
 }
 
+FP_MODE_BEGIN
 // One bit per slot: set while the slot's object is handed out. Atomic so the shared
 // pools can use it too; it exists only in checked builds.
 class LiveBits {
@@ -111,5 +125,6 @@ class LiveBits {
  private:
   std::unique_ptr<std::atomic<std::uint64_t>[]> words_;
 };
+FP_MODE_END
 
 }  // namespace fastpool::detail

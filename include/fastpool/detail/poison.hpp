@@ -3,8 +3,8 @@
 // Under ASan (-fsanitize=address) every free slot is poisoned, all but the engine's link
 // word, so a use after release, an overflow into a free neighbour or a read of a destroyed
 // pool's slot is reported at the faulting access; the pools' storage then comes from the
-// C allocator ASan watches (a destroyed pool's memory is ASan's freed memory). Debug
-// builds (no NDEBUG) fill a released object's bytes with kReleasedByte first.
+// C allocator ASan watches (a destroyed pool's memory is ASan's freed memory). Checked
+// code (detail/diagnostics.hpp) fills a released object's bytes with kReleasedByte first.
 // Either way nothing of this exists in a Release build without ASan.
 #pragma once
 
@@ -27,11 +27,6 @@ namespace fastpool::detail {
 inline constexpr bool kAsan = true;
 #else
 inline constexpr bool kAsan = false;
-#endif
-#ifndef NDEBUG
-inline constexpr bool kFillReleased = true;
-#else
-inline constexpr bool kFillReleased = false;
 #endif
 inline constexpr unsigned char kReleasedByte = 0xDB;
 

@@ -27,6 +27,7 @@
 #include "fastpool/poolable.hpp"
 
 namespace fastpool::detail {
+FP_MODE_BEGIN
 
 template <class Derived, class T, bool Shared>
 class PoolFront {
@@ -109,7 +110,7 @@ class PoolFront {
   }
 
  protected:
-  friend struct HandleAccess;
+  friend struct ::fastpool::detail::HandleAccess;
   // Every pool's destructor calls this first (the statistics report may read the pool
   // until then).
   void retire_statistics() noexcept { registration_.retire(); }
@@ -119,7 +120,7 @@ class PoolFront {
     void* slot = objects.slot(object);
     if constexpr (kChecked) self().check_release(slot, object);
     objects.take_back(object);
-    if constexpr (kFillReleased)
+    if constexpr (kChecked)
       if (!objects.pre_initialized())
         std::memset(static_cast<void*>(object), kReleasedByte, sizeof(T));
     close_slot(slot);
@@ -193,4 +194,5 @@ class PoolFront {
   }
 };
 
+FP_MODE_END
 }  // namespace fastpool::detail

@@ -19,6 +19,7 @@
 #include "fastpool/statistics.hpp"
 
 namespace fastpool::detail {
+FP_MODE_BEGIN
 
 // The counters that cannot be derived from the engine. Deallocations are not counted:
 // they are allocations minus objects in use.
@@ -178,4 +179,5 @@ class SlotRun {
   void* memory_ = nullptr;
 };
 
+FP_MODE_END
 }  // namespace fastpool::detail
