@@ -10,7 +10,8 @@ FP_MODE_BEGIN
 // Single-threaded (no synchronisation: use from one thread at a time). Never grows; the
 // growth settings of its config are ignored.
 template <class T, SlotStrategy Strategy = StackStrategy>
-class FixedPool : public detail::PoolFront<FixedPool<T, Strategy>, T, false> {
+class FixedPool : public detail::PoolFront<FixedPool<T, Strategy>, T, false>,
+                  public detail::RunStorage<detail::SlotRun<T, Strategy, "FixedPool">> {
  public:
   using strategy = Strategy;
 
@@ -19,6 +20,14 @@ class FixedPool : public detail::PoolFront<FixedPool<T, Strategy>, T, false> {
   explicit FixedPool(std::size_t capacity) : FixedPool(PoolConfig<T>::with_capacity(capacity)) {}
   // Throws: std::bad_alloc; what the initializer throws (pre_initialize).
   explicit FixedPool(const PoolConfig<T>& config) : run_(config) {}
+  // Effects: a pool over the caller's storage, which it keeps (no allocation, no system
+  // call, now or later): at least required_bytes(capacity) bytes aligned to
+  // storage_alignment. Throws: config_error when it is too small or misaligned.
+  FixedPool(std::span<std::byte> storage, std::size_t capacity)
+      : FixedPool(storage, PoolConfig<T>::with_capacity(capacity)) {}
+  FixedPool(std::span<std::byte> storage, const PoolConfig<T>& config) {
+    run_.init(config, storage);
+  }
   FixedPool(const FixedPool&) = delete;
   FixedPool& operator=(const FixedPool&) = delete;
   // REQUIRES: no handle or created object is still out. Debug builds abort with the

@@ -13,13 +13,20 @@ FP_MODE_BEGIN
 // Typical use: one per worker thread, e.g. `thread_local ThreadLocalPool<Msg> pool(256);`.
 // REQUIRES: every operation, handle release included, happens on the creating thread.
 template <class T, SlotStrategy Strategy = StackStrategy>
-class ThreadLocalPool : public detail::PoolFront<ThreadLocalPool<T, Strategy>, T, false> {
+class ThreadLocalPool : public detail::PoolFront<ThreadLocalPool<T, Strategy>, T, false>,
+                        public detail::RunStorage<detail::SlotRun<T, Strategy, "ThreadLocalPool">> {
  public:
   using strategy = Strategy;
 
   explicit ThreadLocalPool(std::size_t capacity)
       : ThreadLocalPool(PoolConfig<T>::with_capacity(capacity)) {}
   explicit ThreadLocalPool(const PoolConfig<T>& config) { run_.unchecked().init(config); }
+  // Effects: over the caller's storage, as FixedPool's.
+  ThreadLocalPool(std::span<std::byte> storage, std::size_t capacity)
+      : ThreadLocalPool(storage, PoolConfig<T>::with_capacity(capacity)) {}
+  ThreadLocalPool(std::span<std::byte> storage, const PoolConfig<T>& config) {
+    run_.unchecked().init(config, storage);
+  }
   ThreadLocalPool(const ThreadLocalPool&) = delete;
   ThreadLocalPool& operator=(const ThreadLocalPool&) = delete;
   // REQUIRES: no object in use; called on the owning thread.

@@ -33,13 +33,20 @@ FP_MODE_BEGIN
 // count atomically. Never grows. peak_usage is exact when one thread uses the pool, and
 // may exceed the true peak by the number of threads' cached slots otherwise.
 template <class T, SlotStrategy Strategy = StackStrategy>
-class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, true> {
+class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, true>,
+                       public detail::RunStorage<detail::SlotRun<T, Strategy, "ThreadSafePool">> {
  public:
   using strategy = Strategy;
 
   explicit ThreadSafePool(std::size_t capacity)
       : ThreadSafePool(PoolConfig<T>::with_capacity(capacity)) {}
   explicit ThreadSafePool(const PoolConfig<T>& config) : run_(config) {}
+  // Effects: over the caller's storage, as FixedPool's.
+  ThreadSafePool(std::span<std::byte> storage, std::size_t capacity)
+      : ThreadSafePool(storage, PoolConfig<T>::with_capacity(capacity)) {}
+  ThreadSafePool(std::span<std::byte> storage, const PoolConfig<T>& config) {
+    run_.init(config, storage);
+  }
   ThreadSafePool(const ThreadSafePool&) = delete;
   ThreadSafePool& operator=(const ThreadSafePool&) = delete;
   // REQUIRES: no object in use, and no other thread using the pool.

@@ -92,15 +92,29 @@ template <class Message>
 
 FP_MODE_BEGIN
 // One bit per slot: set while the slot's object is handed out. Atomic so the shared
-// pools can use it too; it exists only in checked builds.
+// pools can use it too; it exists only in checked builds. Its words are allocated, or
+// given (a pool over caller storage: bytes(slots) of it, 8-aligned).
 class LiveBits {
  public:
-  void init(std::size_t slots) {
+  static constexpr std::size_t bytes(std::size_t slots) noexcept { return (slots + 63) / 64 * 8; }
+  LiveBits() = default;
+  LiveBits(const LiveBits&) = delete;
+  LiveBits& operator=(const LiveBits&) = delete;
+  ~LiveBits() {
+    if (owned_) delete[] words_;
+  }
+  void init(std::size_t slots, void* given = nullptr) {
     if constexpr (kChecked) {
-      words_ = std::make_unique<std::atomic<std::uint64_t>[]>((slots + 63) / 64);
-      for (std::size_t i = 0; i < (slots + 63) / 64; ++i) words_[i].store(0);
+      std::size_t n = (slots + 63) / 64;
+      if (given != nullptr) {
+        words_ = ::new (given) std::atomic<std::uint64_t>[n];
+      } else {
+        words_ = new std::atomic<std::uint64_t>[n];
+        owned_ = true;
+      }
+      for (std::size_t i = 0; i < n; ++i) words_[i].store(0);
     } else {
-      (void)slots;
+      (void)slots, (void)given;
     }
   }
   // Returns: false when the slot was already marked (an internal error).
@@ -123,7 +137,8 @@ class LiveBits {
   }
 
  private:
-  std::unique_ptr<std::atomic<std::uint64_t>[]> words_;
+  std::atomic<std::uint64_t>* words_ = nullptr;
+  bool owned_ = false;
 };
 FP_MODE_END
 

@@ -52,7 +52,8 @@ struct SlotLayout {
 // whose racing pops may read a link while the object is being built), so the link needs
 // a word of its own in front of the object.
 template <class T>
-SlotLayout make_layout(std::size_t config_alignment, bool links_in_slot, bool keep_objects) {
+constexpr SlotLayout make_layout(std::size_t config_alignment, bool links_in_slot,
+                                 bool keep_objects) {
   SlotLayout l;
   l.align = std::max(alignof(T), config_alignment);
   if (links_in_slot) l.align = std::max(l.align, alignof(void*));

@@ -3,7 +3,8 @@
 // single-threaded; FixedPool uses it as is, ThreadLocalPool behind engine::ThreadOwned,
 // ThreadSafePool behind a lock.
 //
-// Memory: one block from the fastpool engine, [index of the strategy | slots].
+// Memory: one block, [index of the strategy | slots | live bits], from the fastpool engine
+// (live bits then allocated apart, checked code only) or from the caller, who keeps it.
 // Invariants: engine_.capacity() == capacity of the config; every slot handed out and
 // not returned has its live bit set (checked builds); pre-initialised pools keep an
 // object in every slot from construction to destruction.
@@ -11,6 +12,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <span>
 
 #include "fastpool/config.hpp"
 #include "fastpool/detail/diagnostics.hpp"
@@ -65,30 +67,59 @@ class SlotRun {
   // An empty run (so that engine::ThreadOwned can hold one); init() makes it usable.
   SlotRun() = default;
   explicit SlotRun(const PoolConfig<T>& config) { init(config); }
+
+  // Bytes of caller storage a run of `capacity` slots of layout `l` needs, at an address
+  // aligned to l.align.
+  static constexpr std::size_t required_bytes(std::size_t capacity, const SlotLayout& l) noexcept {
+    // + 7: the live bits start at the next multiple of 8 after the slots.
+    return round_up(Engine::index_bytes(capacity), l.align) + capacity * l.slot_size + 7 +
+           LiveBits::bytes(capacity);
+  }
+  static constexpr SlotLayout default_layout() noexcept {
+    return make_layout<T>(alignof(T), S::links_in_slot, false);
+  }
+  static SlotLayout layout_of(const PoolConfig<T>& config) noexcept {
+    return make_layout<T>(config.alignment(), S::links_in_slot, config.pre_initialize());
+  }
   SlotRun(const SlotRun&) = delete;
   SlotRun& operator=(const SlotRun&) = delete;
 
   // Effects: allocates the slots (and builds the objects of a pre-initialised pool).
   // Throws: config_error for a capacity too large to address; std::bad_alloc; what
   // the initializer throws (nothing is kept then).
-  void init(const PoolConfig<T>& config) {
+  // `storage`: the caller's (no allocation at all, kept by the caller), or empty for
+  // memory from the engine. Throws: config_error for storage too small or misaligned.
+  void init(const PoolConfig<T>& config, std::span<std::byte> storage = {}) {
     FP_ASSERT(memory_ == nullptr);
-    layout_ = make_layout<T>(config.alignment(), S::links_in_slot, config.pre_initialize());
+    layout_ = layout_of(config);
     objects_ = ObjectsT(config, layout_);
     std::size_t n = config.capacity();
     std::size_t limit = std::numeric_limits<std::uint32_t>::max() / layout_.slot_size;
     if (n > limit) throw config_error("capacity", "too large for one pool");
     std::size_t index = round_up(Engine::index_bytes(n), layout_.align);
-    void* memory = allocate_bytes(layout_.align, index + n * layout_.slot_size);
+    void* memory;
+    void* bits = nullptr;
+    if (storage.empty()) {
+      memory = allocate_bytes(layout_.align, index + n * layout_.slot_size);
+    } else {
+      if (storage.size() < required_bytes(n, layout_))
+        throw config_error("storage", "too small for the capacity (see required_bytes)");
+      if (reinterpret_cast<std::uintptr_t>(storage.data()) % layout_.align != 0)
+        throw config_error("storage", "not aligned to the slots' alignment");
+      memory = storage.data();
+      auto end = reinterpret_cast<std::uintptr_t>(storage.data()) + index + n * layout_.slot_size;
+      bits = reinterpret_cast<void*>(round_up(end, 8));
+      caller_storage_ = true;
+    }
     char* slots = static_cast<char*>(memory) + index;
     std::size_t built = 0;
     try {
-      live_.init(n);
+      live_.init(n, bits);
       if (objects_.pre_initialized())
         for (; built < n; ++built) objects_.prepare(slots + built * layout_.slot_size);
     } catch (...) {
       while (built > 0) objects_.dispose(slots + --built * layout_.slot_size);
-      release_bytes(memory);
+      if (!caller_storage_) release_bytes(memory);
       throw;
     }
     memory_ = memory;
@@ -105,7 +136,7 @@ class SlotRun {
     unpoison_slots(engine_.block_at(0), engine_.capacity(), slot_shape());
     if (objects_.pre_initialized())
       for (std::size_t i = 0; i < engine_.capacity(); ++i) objects_.dispose(engine_.block_at(i));
-    release_bytes(memory_);
+    if (!caller_storage_) release_bytes(memory_);
     memory_ = nullptr;
   }
 
@@ -177,6 +208,23 @@ class SlotRun {
   LiveBits live_;
   SlotLayout layout_;
   void* memory_ = nullptr;
+  bool caller_storage_ = false;
+};
+
+// The caller-storage sizes of a pool over one SlotRun (FixedPool, ThreadLocalPool,
+// ThreadSafePool): `Pool::required_bytes(capacity)` bytes at an address aligned to
+// `Pool::storage_alignment` (a config with its own alignment or pre-initialisation:
+// required_bytes(config), aligned to config.alignment() or more).
+template <class Run>
+struct RunStorage {
+  static constexpr std::size_t storage_alignment = Run::default_layout().align;
+  static constexpr std::size_t required_bytes(std::size_t capacity) noexcept {
+    return Run::required_bytes(capacity, Run::default_layout());
+  }
+  template <class Config>
+  static std::size_t required_bytes(const Config& config) noexcept {
+    return Run::required_bytes(config.capacity(), Run::layout_of(config));
+  }
 };
 
 FP_MODE_END
