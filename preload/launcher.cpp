@@ -92,19 +92,15 @@ std::string resolve(const std::string& program) {
   }
 }
 
-// NAME or FASTPOOL_NAME, any case: the option's variable, or null.
-const fastpool::OptionInfo* find_option(std::string name) {
+// NAME or FASTPOOL_NAME, any case: the option, or Option::count_ when there is none.
+fastpool::Option find_option(std::string name) {
   for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   if (name.rfind("FASTPOOL_", 0) != 0) name = "FASTPOOL_" + name;
   for (int i = 0; i < fastpool::kOptionCount; ++i) {
-    const fastpool::OptionInfo& info = fastpool::option_info(static_cast<fastpool::Option>(i));
-    if (name == info.env) return &info;
+    auto o = static_cast<fastpool::Option>(i);
+    if (name == fastpool::option_info(o).env) return o;
   }
-  return nullptr;
-}
-
-bool is_number(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+  return fastpool::Option::count_;
 }
 
 // --markdown: the README's table, which tests/package/launcher.sh compares with it.
@@ -123,9 +119,9 @@ int print_options(bool markdown) {
     auto o = static_cast<fastpool::Option>(i);
     const fastpool::OptionInfo& info = fastpool::option_info(o);
     const char* set = std::getenv(info.env);
-    std::string value = set == nullptr   ? std::to_string(info.default_value)
-                        : is_number(set) ? std::string(set)
-                                         : std::to_string(info.default_value) + "*";
+    std::int64_t v = info.default_value;
+    bool malformed = set != nullptr && !fastpool::parse_option(o, set, &v);
+    std::string value = std::to_string(v) + (malformed ? "*" : "");
     std::printf("%-26s %8lld %8s  %s\n", info.env, static_cast<long long>(info.default_value),
                 value.c_str(), info.meaning);
   }
@@ -153,13 +149,16 @@ int run(int argc, char** argv) {
       std::string spec = a == "--option" ? (i + 1 < argc ? argv[++i] : "") : a.substr(9);
       std::size_t eq = spec.find('=');
       if (eq == std::string::npos) fail("--option wants NAME=VALUE, not '" + spec + "'");
-      const fastpool::OptionInfo* info = find_option(spec.substr(0, eq));
-      if (info == nullptr)
+      fastpool::Option o = find_option(spec.substr(0, eq));
+      if (o == fastpool::Option::count_)
         fail("unknown option '" + spec.substr(0, eq) + "' (see `fastpool options`)");
+      const fastpool::OptionInfo& info = fastpool::option_info(o);
       std::string value = spec.substr(eq + 1);
-      if (!is_number(value))
-        fail(std::string(info->env) + " wants a non-negative integer, not '" + value + "'");
-      env.emplace_back(info->env, value);
+      std::int64_t parsed;
+      if (!fastpool::parse_option(o, value.c_str(), &parsed))
+        fail(std::string(info.env) + " wants an integer from 0 to " +
+             std::to_string(info.max_value) + ", not '" + value + "'");
+      env.emplace_back(info.env, value);
     } else if (a.rfind("-", 0) == 0) {
       fail("unknown flag '" + a + "'\n" + kUsage);
     } else {
@@ -168,6 +167,7 @@ int run(int argc, char** argv) {
   }
   if (i >= argc) fail(std::string("run: no program given\n") + kUsage);
 
+  if (argv[i][0] == '\0') fail("run: the program name is empty", 127);
   std::string program = resolve(argv[i]);
   if (program.empty()) fail(std::string(argv[i]) + ": command not found", 127);
   struct stat st {};
@@ -202,8 +202,12 @@ int main(int argc, char** argv) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (command == "options")
-    return print_options(argc > 2 && std::strcmp(argv[2], "--markdown") == 0);
+  if (command == "options") {
+    bool markdown = argc == 3 && std::strcmp(argv[2], "--markdown") == 0;
+    if (argc > 3 || (argc == 3 && !markdown))
+      fail(std::string("options: unknown argument\n") + kUsage);
+    return print_options(markdown);
+  }
   if (command == "run") return run(argc - 2, argv + 2);
   std::fprintf(stderr, "fastpool: unknown command '%s'\n%s", command.c_str(), kUsage);
   return 2;

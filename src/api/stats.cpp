@@ -137,10 +137,12 @@ void read_stats(fp_stats& s) noexcept {
   rusage ru{};
   if (getrusage(RUSAGE_SELF, &ru) == 0)
     s.peak_resident = static_cast<std::size_t>(ru.ru_maxrss) * 1024;
+  if (s.peak_resident < s.bytes_resident) s.peak_resident = s.bytes_resident;  // lags otherwise
   s.heaps_abandoned = heap::abandoned_count();
   std::size_t heaps = heap::heap_count();
   s.heaps_live = heaps > s.heaps_abandoned ? heaps - s.heaps_abandoned : 0;
-  s.remote_frees_sent = heap::remote_sent();
+  // The calling thread's batch counts as sent: its blocks have left the thread.
+  s.remote_frees_sent = heap::remote_sent() + (tls_remote.to != nullptr ? tls_remote.count : 0);
   s.trims = heap::trim_count();
 }
 

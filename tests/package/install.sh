@@ -16,6 +16,7 @@ cmake -S "$here/consumer" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" \
   -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/cmake" -j"$(nproc)" >/dev/null
 "$work/cmake/consumer_override"
+"$work/cmake/consumer_c"
 LD_LIBRARY_PATH=$prefix/lib "$work/cmake/consumer_shared"
 
 echo "== pkg-config"
@@ -24,6 +25,9 @@ export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 c++ -std=c++20 -O2 -DCONSUMER_OVERRIDE=1 "$here/consumer/main.cpp" -o "$work/pc_override" \
   $(pkg-config --cflags --libs fastpool-override)
 "$work/pc_override"
+# shellcheck disable=SC2046
+cc -O2 "$here/consumer/main.c" -o "$work/pc_c" $(pkg-config --cflags --libs fastpool-override)
+"$work/pc_c"
 # shellcheck disable=SC2046
 c++ -std=c++20 -O2 "$here/consumer/main.cpp" -o "$work/pc_shared" \
   $(pkg-config --cflags --libs fastpool) -Wl,-rpath,"$(pkg-config --variable=libdir fastpool)"

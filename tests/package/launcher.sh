@@ -54,7 +54,13 @@ echo "ok: --stats, --option"
 "$fastpool" run -- sh -c 'exit 3' || [ $? = 3 ] || fail "the program's exit code is lost"
 
 expect_error 2 "unknown option 'no_such_option'" "$fastpool" run --option no_such_option=1 -- true
-expect_error 2 "wants a non-negative integer" "$fastpool" run --option purge_delay_ms=soon -- true
+expect_error 2 "wants an integer from 0 to" "$fastpool" run --option purge_delay_ms=soon -- true
+expect_error 2 "wants an integer from 0 to 64" "$fastpool" run --option segment_cache=1000 -- true
+expect_error 2 "wants an integer from 0 to" "$fastpool" run --option purge_delay_ms=18446744073709551615 -- true
+grep -qE '^FASTPOOL_SEGMENT_CACHE +8 +8\* ' <<<"$(FASTPOOL_SEGMENT_CACHE=1000 "$fastpool" options)" ||
+  fail "options does not flag a value out of range"
+expect_error 127 "program name is empty" "$fastpool" run -- ""
+expect_error 2 "unknown argument" "$fastpool" options --bogus
 expect_error 2 "no program given" "$fastpool" run --stats
 expect_error 127 "command not found" "$fastpool" run no-such-program-here
 cp /bin/true "$work/setuid-true"

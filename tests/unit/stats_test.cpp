@@ -220,8 +220,8 @@ TEST_CASE("malloc_info writes glibc's XML layout") {
   CHECK(xml.find("<system type=\"current\" size=\"") != std::string::npos);
   CHECK(xml.substr(xml.size() - 10) == "</malloc>\n");
   errno = 0;
-  CHECK(malloc_info(1, stdout) == -1);
-  CHECK(errno == EINVAL);
+  CHECK(malloc_info(1, stdout) == EINVAL);  // glibc 2.36's answer
+  CHECK(errno == 0);
   std::free(keep);
 }
 
