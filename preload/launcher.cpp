@@ -7,7 +7,11 @@
 //
 // The library is found relative to this executable: FASTPOOL_LAUNCHER_LIBDIR (the
 // install's libdir, relative to its bindir), else the executable's own folder (a build
-// tree). It is put first in LD_PRELOAD, before whatever was there.
+// tree). It is put first in LD_PRELOAD, before whatever was there (less any fastpool
+// preload library already in it).
+//
+// Exit status: the program's own once it runs; before that, as env(1) has it: 125 the
+// launcher's own error, 126 the program cannot be run, 127 it is not there.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,7 +46,9 @@ constexpr const char* kUsage =
     "             without FASTPOOL_ (see `fastpool options`)\n"
     "  options    the runtime options, their defaults and the values in force here\n";
 
-[[noreturn]] void fail(const std::string& message, int code = 2) {
+constexpr int kOwnError = 125;
+
+[[noreturn]] void fail(const std::string& message, int code = kOwnError) {
   std::fprintf(stderr, "fastpool: %s\n", message.c_str());
   std::exit(code);
 }
@@ -169,7 +175,11 @@ int run(int argc, char** argv) {
 
   if (argv[i][0] == '\0') fail("run: the program name is empty", 127);
   std::string program = resolve(argv[i]);
-  if (program.empty()) fail(std::string(argv[i]) + ": command not found", 127);
+  if (program.empty())
+    fail(
+        std::string(argv[i]) + (std::strchr(argv[i], '/') != nullptr ? ": no such file or directory"
+                                                                     : ": command not found"),
+        127);
   struct stat st {};
   if (stat(program.c_str(), &st) == 0 && (st.st_mode & (S_ISUID | S_ISGID)) != 0)
     fail(program +
@@ -177,9 +187,19 @@ int run(int argc, char** argv) {
          "cannot run it");
   std::string lib =
       find_library(secure ? "libfastpool_preload_secure.so" : "libfastpool_preload.so");
-  const char* old = std::getenv("LD_PRELOAD");
   std::string preload = lib;
-  if (old != nullptr && *old != '\0') preload += std::string(":") + old;
+  if (const char* old = std::getenv("LD_PRELOAD")) {
+    // ld.so separates entries by ':' or spaces; a fastpool library already there goes.
+    std::string entries = old;
+    for (std::size_t start = 0; start < entries.size();) {
+      std::size_t end = entries.find_first_of(": ", start);
+      if (end == std::string::npos) end = entries.size();
+      std::string e = entries.substr(start, end - start);
+      std::string base = e.substr(e.rfind('/') + 1);  // npos + 1 == 0: no slash
+      if (!e.empty() && base.rfind("libfastpool_preload", 0) != 0) preload += ":" + e;
+      start = end + 1;
+    }
+  }
   setenv("LD_PRELOAD", preload.c_str(), 1);
   for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
   execv(program.c_str(), argv + i);
@@ -191,7 +211,7 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::fputs(kUsage, stderr);
-    return 2;
+    return kOwnError;
   }
   std::string command = argv[1];
   if (command == "--version" || command == "version") {
@@ -210,5 +230,5 @@ int main(int argc, char** argv) {
   }
   if (command == "run") return run(argc - 2, argv + 2);
   std::fprintf(stderr, "fastpool: unknown command '%s'\n%s", command.c_str(), kUsage);
-  return 2;
+  return kOwnError;
 }

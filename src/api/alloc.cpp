@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "api/stats.hpp"
 #include "fastpool/fastpool.h"
 #include "os/options.hpp"
 #include "os/os.hpp"
@@ -217,6 +218,30 @@ bool collect_all() noexcept {
   return heap::trim_all();
 }
 
+}  // namespace fastpool
+
+namespace fastpool {
+namespace {
+
+// FASTPOOL_VERBOSE=1: the options in force, on stderr, as the library loads. These two
+// hooks sit with the allocation API, which every program using fastpool links (from the
+// static library too), and not with the option table, which the launcher links.
+__attribute__((constructor)) void print_options_if_verbose() {
+  if (option(Option::verbose) == 0) return;
+  for (int i = 0; i < kOptionCount; ++i) {
+    auto o = static_cast<Option>(i);
+    os::Message m;
+    m << "fastpool: " << option_info(o).env << "=" << static_cast<std::uint64_t>(option(o)) << "\n";
+    m.emit();
+  }
+}
+
+// FASTPOOL_SHOW_STATS=1: the report at exit.
+__attribute__((destructor)) void report_at_exit() {
+  if (option(Option::show_stats) != 0) print_stats();
+}
+
+}  // namespace
 }  // namespace fastpool
 
 using namespace fastpool;

@@ -65,11 +65,6 @@ void report_pools() noexcept {
   pthread_mutex_unlock(&g_pools_lock);
 }
 
-// FASTPOOL_SHOW_STATS=1: the report at exit.
-__attribute__((destructor)) void report_at_exit() {
-  if (option(Option::show_stats) != 0) print_stats();
-}
-
 }  // namespace
 
 void print_stats() noexcept {

@@ -72,20 +72,3 @@ void set_option(Option o, std::int64_t value) noexcept {
 }
 
 }  // namespace fastpool
-
-namespace fastpool {
-namespace {
-
-// FASTPOOL_VERBOSE=1: the options in force, on stderr, as the library loads.
-__attribute__((constructor)) void print_options_if_verbose() {
-  if (option(Option::verbose) == 0) return;
-  for (int i = 0; i < kOptionCount; ++i) {
-    auto o = static_cast<Option>(i);
-    os::Message m;
-    m << "fastpool: " << option_info(o).env << "=" << static_cast<std::uint64_t>(option(o)) << "\n";
-    m.emit();
-  }
-}
-
-}  // namespace
-}  // namespace fastpool

@@ -40,6 +40,13 @@ case $out in
   */libfastpool_preload.so:libexisting.so) echo "ok: LD_PRELOAD=$out" ;;
   *) fail "LD_PRELOAD is '$out'" ;;
 esac
+# Run twice (or once more with --secure), fastpool's library is in LD_PRELOAD once.
+out=$(LD_PRELOAD="/x/libfastpool_preload.so liba.so:/y/libfastpool_preload_secure.so" \
+  "$fastpool" run --secure -- sh -c 'echo "$LD_PRELOAD"' 2>/dev/null)
+case $out in
+  */libfastpool_preload_secure.so:liba.so) echo "ok: deduplicated: LD_PRELOAD=$out" ;;
+  *) fail "LD_PRELOAD is '$out'" ;;
+esac
 grep -q 'libfastpool_preload\.so' <<<"$("$fastpool" run cat /proc/self/maps)" || fail "not preloaded"
 grep -q 'libfastpool_preload_secure\.so' <<<"$("$fastpool" run --secure cat /proc/self/maps)" ||
   fail "--secure"
@@ -53,20 +60,21 @@ grep -q "fastpool statistics" <<<"$report" || fail "--stats: $report"
 echo "ok: --stats, --option"
 "$fastpool" run -- sh -c 'exit 3' || [ $? = 3 ] || fail "the program's exit code is lost"
 
-expect_error 2 "unknown option 'no_such_option'" "$fastpool" run --option no_such_option=1 -- true
-expect_error 2 "wants an integer from 0 to" "$fastpool" run --option purge_delay_ms=soon -- true
-expect_error 2 "wants an integer from 0 to 64" "$fastpool" run --option segment_cache=1000 -- true
-expect_error 2 "wants an integer from 0 to" "$fastpool" run --option purge_delay_ms=18446744073709551615 -- true
+expect_error 125 "unknown option 'no_such_option'" "$fastpool" run --option no_such_option=1 -- true
+expect_error 125 "wants an integer from 0 to" "$fastpool" run --option purge_delay_ms=soon -- true
+expect_error 125 "wants an integer from 0 to 64" "$fastpool" run --option segment_cache=1000 -- true
+expect_error 125 "wants an integer from 0 to" "$fastpool" run --option purge_delay_ms=18446744073709551615 -- true
 grep -qE '^FASTPOOL_SEGMENT_CACHE +8 +8\* ' <<<"$(FASTPOOL_SEGMENT_CACHE=1000 "$fastpool" options)" ||
   fail "options does not flag a value out of range"
 expect_error 127 "program name is empty" "$fastpool" run -- ""
-expect_error 2 "unknown argument" "$fastpool" options --bogus
-expect_error 2 "no program given" "$fastpool" run --stats
+expect_error 125 "unknown argument" "$fastpool" options --bogus
+expect_error 125 "no program given" "$fastpool" run --stats
 expect_error 127 "command not found" "$fastpool" run no-such-program-here
+expect_error 127 "no such file or directory" "$fastpool" run /no/such/program
 cp /bin/true "$work/setuid-true"
 chmod u+s "$work/setuid-true"
-expect_error 2 "setuid or setgid" "$fastpool" run "$work/setuid-true"
+expect_error 125 "setuid or setgid" "$fastpool" run "$work/setuid-true"
 cp "$fastpool" "$work/fastpool-alone"
 expect_error 127 "cannot find libfastpool_preload.so" "$work/fastpool-alone" run true
-expect_error 2 "unknown command" "$fastpool" frobnicate
+expect_error 125 "unknown command" "$fastpool" frobnicate
 echo "PASS"
