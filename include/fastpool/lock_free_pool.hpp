@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <span>
 
 #include "fastpool/config.hpp"
 #include "fastpool/detail/diagnostics.hpp"
@@ -52,27 +53,62 @@ FP_MODE_BEGIN
 // cache line each) so that threads neither contend on them nor pay an atomic RMW.
 template <class T>
 class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
+  // Ahead of the rest: the public storage sizes below are computed from these.
+  static constexpr std::size_t bytes_for(std::size_t capacity, detail::SlotLayout l) noexcept {
+    return capacity * l.slot_size + 7 + detail::LiveBits::bytes(capacity);  // + 7: bits 8-aligned
+  }
+  // [T | padding | link word], the slot aligned as asked.
+  static constexpr detail::SlotLayout link_behind_layout(std::size_t alignment) noexcept {
+    detail::SlotLayout l;
+    l.align = std::max({alignof(T), alignment, alignof(void*)});
+    l.object_offset = 0;
+    l.slot_size =
+        detail::round_up(detail::round_up(sizeof(T), alignof(void*)) + sizeof(void*), l.align);
+    return l;
+  }
+
  public:
   explicit LockFreePool(std::size_t capacity)
       : LockFreePool(PoolConfig<T>::with_capacity(capacity)) {}
   explicit LockFreePool(const PoolConfig<T>& config)
+      : LockFreePool(std::span<std::byte>{}, config) {}
+  // Effects: over the caller's storage, which it keeps (no allocation, no system call):
+  // at least required_bytes(capacity) bytes aligned to storage_alignment (64 keeps
+  // neighbouring slots of different threads off each other's cache lines only as far as
+  // the slot size allows). Throws: config_error when it is too small or misaligned.
+  LockFreePool(std::span<std::byte> storage, std::size_t capacity)
+      : LockFreePool(storage, PoolConfig<T>::with_capacity(capacity)) {}
+  LockFreePool(std::span<std::byte> storage, const PoolConfig<T>& config)
       : layout_(link_behind_layout(config.alignment())),
         link_offset_(detail::round_up(sizeof(T), alignof(void*))),
         objects_(config, layout_),
-        capacity_(config.capacity()) {
+        capacity_(config.capacity()),
+        caller_storage_(!storage.empty()) {
     if (capacity_ > std::numeric_limits<std::size_t>::max() / 2 / layout_.slot_size)
       throw config_error("capacity", "too large for one pool");
-    void* memory = detail::allocate_bytes(std::max<std::size_t>(layout_.align, 64),
-                                          capacity_ * layout_.slot_size);
+    void* memory;
+    void* bits = nullptr;
+    if (!caller_storage_) {
+      memory = detail::allocate_bytes(std::max<std::size_t>(layout_.align, 64),
+                                      capacity_ * layout_.slot_size);
+    } else {
+      if (storage.size() < bytes_for(capacity_, layout_))
+        throw config_error("storage", "too small for the capacity (see required_bytes)");
+      if (reinterpret_cast<std::uintptr_t>(storage.data()) % layout_.align != 0)
+        throw config_error("storage", "not aligned to the slots' alignment");
+      memory = storage.data();
+      auto end = reinterpret_cast<std::uintptr_t>(memory) + capacity_ * layout_.slot_size;
+      bits = reinterpret_cast<void*>(detail::round_up(end, 8));
+    }
     std::size_t built = 0;
     try {
-      live_.init(capacity_);
+      live_.init(capacity_, bits);
       if (objects_.pre_initialized())
         for (; built < capacity_; ++built)
           objects_.prepare(static_cast<char*>(memory) + built * layout_.slot_size);
     } catch (...) {
       while (built > 0) objects_.dispose(static_cast<char*>(memory) + --built * layout_.slot_size);
-      detail::release_bytes(memory);
+      if (!caller_storage_) detail::release_bytes(memory);
       throw;
     }
     start_ = static_cast<char*>(memory);
@@ -88,7 +124,17 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     detail::unpoison_slots(start_, capacity_, slot_shape());
     if (objects_.pre_initialized())
       for (std::size_t i = 0; i < capacity_; ++i) objects_.dispose(slot_at(i));
-    detail::release_bytes(start_);
+    if (!caller_storage_) detail::release_bytes(start_);
+  }
+
+  // Caller storage: required_bytes(capacity) bytes aligned to storage_alignment (a config
+  // with its own alignment: required_bytes(config), aligned to config.alignment() or more).
+  static constexpr std::size_t storage_alignment = link_behind_layout(alignof(T)).align;
+  static constexpr std::size_t required_bytes(std::size_t capacity) noexcept {
+    return bytes_for(capacity, link_behind_layout(alignof(T)));
+  }
+  static std::size_t required_bytes(const PoolConfig<T>& config) noexcept {
+    return bytes_for(config.capacity(), link_behind_layout(config.alignment()));
   }
 
   std::size_t capacity() const noexcept { return capacity_; }
@@ -148,15 +194,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   };
   static_assert(sizeof(Cell) == 128);
   static constexpr std::size_t kMinusOne = ~std::size_t{0};
-  // [T | padding | link word], the slot aligned as asked.
-  static detail::SlotLayout link_behind_layout(std::size_t alignment) noexcept {
-    detail::SlotLayout l;
-    l.align = std::max({alignof(T), alignment, alignof(void*)});
-    l.object_offset = 0;
-    l.slot_size =
-        detail::round_up(detail::round_up(sizeof(T), alignof(void*)) + sizeof(void*), l.align);
-    return l;
-  }
+
   // The free list links slots through their link words.
   engine::FreeBlock* link_of(void* slot) const noexcept {
     return reinterpret_cast<engine::FreeBlock*>(static_cast<char*>(slot) + link_offset_);
@@ -328,6 +366,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   char* start_ = nullptr;
   std::size_t capacity_;
   detail::LiveBits live_;
+  bool caller_storage_ = false;  // start_ is the caller's: never released here
   alignas(64) engine::AtomicFreeList free_;
   alignas(64) std::atomic<std::size_t> bump_{0};
   Cell cells_[detail::kThreadCells + 1];  // [kSharedCell]: threads without a cell of their own

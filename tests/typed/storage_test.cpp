@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fastpool/fastpool.hpp"
@@ -67,4 +68,23 @@ TEST_CASE("caller storage with a config: pre-initialised objects live in it") {
   FixedPool<std::string> pool(std::span<std::byte>(bytes).subspan(skip), config);
   auto h = pool.allocate();
   CHECK(*h == std::string(40, 'p'));
+}
+
+TEST_CASE("a LockFreePool over caller storage, shared by threads") {
+  using Pool = LockFreePool<Part>;
+  constexpr std::size_t kCap = 256;
+  alignas(Pool::storage_alignment) static std::array<std::byte, Pool::required_bytes(kCap)> buf;
+  Pool pool(std::span<std::byte>(buf), kCap);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&pool, t] {
+      for (int i = 0; i < 2000; ++i) {
+        auto h = pool.try_allocate(Part{1, 2, t});
+        if (h) CHECK(h->id == t);
+      }
+    });
+  for (auto& th : threads) th.join();
+  CHECK(pool.in_use() == 0);
+  CHECK_THROWS_AS(Pool(std::span<std::byte>(buf).first(Pool::required_bytes(kCap) - 1), kCap),
+                  config_error);
 }
