@@ -55,7 +55,7 @@ template <class T>
 class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   // Ahead of the rest: the public storage sizes below are computed from these.
   static constexpr std::size_t bytes_for(std::size_t capacity, detail::SlotLayout l) noexcept {
-    return capacity * l.slot_size + 7 + detail::LiveBits::bytes(capacity);  // + 7: bits 8-aligned
+    return detail::CallerStorage::required(capacity * l.slot_size, capacity);
   }
   // [T | padding | link word], the slot aligned as asked.
   static constexpr detail::SlotLayout link_behind_layout(std::size_t alignment) noexcept {
@@ -92,13 +92,9 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
       memory = detail::allocate_bytes(std::max<std::size_t>(layout_.align, 64),
                                       capacity_ * layout_.slot_size);
     } else {
-      if (storage.size() < bytes_for(capacity_, layout_))
-        throw config_error("storage", "too small for the capacity (see required_bytes)");
-      if (reinterpret_cast<std::uintptr_t>(storage.data()) % layout_.align != 0)
-        throw config_error("storage", "not aligned to the slots' alignment");
+      bits = detail::CallerStorage::check(storage, capacity_ * layout_.slot_size, capacity_,
+                                          layout_.align);
       memory = storage.data();
-      auto end = reinterpret_cast<std::uintptr_t>(memory) + capacity_ * layout_.slot_size;
-      bits = reinterpret_cast<void*>(detail::round_up(end, 8));
     }
     std::size_t built = 0;
     try {

@@ -8,11 +8,13 @@
 #include <cstdlib>
 #include <functional>
 #include <new>
+#include <span>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
 
 #include "fastpool/config.hpp"
+#include "fastpool/detail/diagnostics.hpp"
 #include "fastpool/detail/poison.hpp"
 #include "fastpool/engine/platform.hpp"
 #include "fastpool/fastpool.h"
@@ -40,6 +42,26 @@ inline void release_bytes(void* p) noexcept {
   else
     fp_free(p);
 }
+
+FP_MODE_BEGIN
+// A pool over caller storage: `used` bytes of its own (index, slots) from the start, then
+// the live bits of `slots` slots at the next multiple of 8.
+struct CallerStorage {
+  static constexpr std::size_t required(std::size_t used, std::size_t slots) noexcept {
+    return used + 7 + LiveBits::bytes(slots);
+  }
+  // Returns: where the live bits go. Throws: config_error when storage is too small for
+  // required(used, slots) or not aligned to `align`.
+  static void* check(std::span<std::byte> storage, std::size_t used, std::size_t slots,
+                     std::size_t align) {
+    if (storage.size() < required(used, slots))
+      throw config_error("storage", "too small for the capacity (see required_bytes)");
+    auto at = reinterpret_cast<std::uintptr_t>(storage.data());
+    if (at % align != 0) throw config_error("storage", "not aligned to the slots' alignment");
+    return reinterpret_cast<void*>((at + used + 7) & ~std::uintptr_t{7});
+  }
+};
+FP_MODE_END
 
 struct SlotLayout {
   std::size_t align = 0;          // every slot starts at a multiple of this

@@ -71,9 +71,8 @@ class SlotRun {
   // Bytes of caller storage a run of `capacity` slots of layout `l` needs, at an address
   // aligned to l.align.
   static constexpr std::size_t required_bytes(std::size_t capacity, const SlotLayout& l) noexcept {
-    // + 7: the live bits start at the next multiple of 8 after the slots.
-    return round_up(Engine::index_bytes(capacity), l.align) + capacity * l.slot_size + 7 +
-           LiveBits::bytes(capacity);
+    return CallerStorage::required(
+        round_up(Engine::index_bytes(capacity), l.align) + capacity * l.slot_size, capacity);
   }
   static constexpr SlotLayout default_layout() noexcept {
     return make_layout<T>(alignof(T), S::links_in_slot, false);
@@ -102,13 +101,8 @@ class SlotRun {
     if (storage.empty()) {
       memory = allocate_bytes(layout_.align, index + n * layout_.slot_size);
     } else {
-      if (storage.size() < required_bytes(n, layout_))
-        throw config_error("storage", "too small for the capacity (see required_bytes)");
-      if (reinterpret_cast<std::uintptr_t>(storage.data()) % layout_.align != 0)
-        throw config_error("storage", "not aligned to the slots' alignment");
+      bits = CallerStorage::check(storage, index + n * layout_.slot_size, n, layout_.align);
       memory = storage.data();
-      auto end = reinterpret_cast<std::uintptr_t>(storage.data()) + index + n * layout_.slot_size;
-      bits = reinterpret_cast<void*>(round_up(end, 8));
       caller_storage_ = true;
     }
     char* slots = static_cast<char*>(memory) + index;
