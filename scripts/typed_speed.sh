@@ -35,7 +35,7 @@ echo "   raw: pool.create(x) + pool.destroy(p). 'without' subtracts the bare loo
 loop=$(per_pair loop)
 printf "%-16s %s\n" "loop alone" "$loop"
 printf "%-16s %-26s %-26s %s\n" "pool" "handle (with/without loop)" "erased (with/without)" "raw (with/without)"
-for k in fixed thread-local fixed-freelist thread-safe lock-free; do
+for k in fixed thread-local fixed-stack thread-safe lock-free; do
   line=$(printf "%-16s" "$k")
   for mode in "" -erased -raw; do
     "$build/pair_count" "$k$mode" 1 || { echo "pair_count $k$mode: unknown or failed" >&2; exit 1; }

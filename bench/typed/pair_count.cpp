@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     }
   using namespace fastpool;
   if (pool == "fixed") return run<FixedPool<Obj64>>(mode, n);
-  if (pool == "fixed-freelist") return run<FixedPool<Obj64, FreeListStrategy>>(mode, n);
+  if (pool == "fixed-stack") return run<FixedPool<Obj64, StackStrategy>>(mode, n);
   if (pool == "thread-local") return run<ThreadLocalPool<Obj64>>(mode, n);
   if (pool == "thread-safe") return run<ThreadSafePool<Obj64>>(mode, n);
   if (pool == "lock-free") return run<LockFreePool<Obj64>>(mode, n);

@@ -45,11 +45,11 @@ void BM_FixedPool_Raw(benchmark::State& state) {
 }
 BENCHMARK(BM_FixedPool_Raw);
 
-void BM_FixedPool_FreeList(benchmark::State& state) {
-  fastpool::FixedPool<Obj64, fastpool::FreeListStrategy> pool(1024);
+void BM_FixedPool_Stack(benchmark::State& state) {
+  fastpool::FixedPool<Obj64, fastpool::StackStrategy> pool(1024);
   handle_pairs(state, pool);
 }
-BENCHMARK(BM_FixedPool_FreeList);
+BENCHMARK(BM_FixedPool_Stack);
 
 void BM_FixedPool_Bitmap(benchmark::State& state) {
   fastpool::FixedPool<Obj64, fastpool::BitmapStrategy> pool(1024);

@@ -9,7 +9,7 @@ FP_MODE_BEGIN
 
 // Single-threaded (no synchronisation: use from one thread at a time). Never grows; the
 // growth settings of its config are ignored.
-template <class T, SlotStrategy Strategy = StackStrategy>
+template <class T, SlotStrategy Strategy = FreeListStrategy>
 class FixedPool : public detail::PoolFront<FixedPool<T, Strategy>, T, false>,
                   public detail::RunStorage<detail::SlotRun<T, Strategy, "FixedPool">> {
  public:

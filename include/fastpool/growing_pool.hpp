@@ -22,7 +22,7 @@ FP_MODE_BEGIN
 // Single-threaded. Release finds a slot's chunk by checking the current chunk, then
 // walking the chain: O(1) for the usual recent-object churn, O(chunks) at worst (a few
 // dozen with exponential growth).
-template <class T, SlotStrategy Strategy = StackStrategy>
+template <class T, SlotStrategy Strategy = FreeListStrategy>
 class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false> {
   struct Chunk {
     typename Strategy::block_pool pool;
@@ -54,7 +54,7 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
   explicit GrowingPool(const PoolConfig<T>& config)
       : layout_(detail::make_layout<T>(config.alignment(), Strategy::links_in_slot,
                                        config.pre_initialize())),
-        objects_(config, layout_),
+        objects_(config),
         growth_(config.growth()),
         max_capacity_(config.max_capacity()),
         engine_(Source{this}) {
@@ -126,9 +126,7 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
   }
   auto& objects() noexcept { return objects_; }
   const auto& objects() const noexcept { return objects_; }
-  detail::SlotShape slot_shape() const noexcept {
-    return {layout_.slot_size, Strategy::links_in_slot ? 0 : detail::kNoLink};
-  }
+  detail::SlotShape slot_shape() const noexcept { return {layout_.slot_size, detail::kNoLink}; }
 
   // The current chunk serves most releases; others are found by walking the chain.
   FP_FAST_PATH Chunk* chunk_of(const void* slot) const noexcept {
@@ -182,7 +180,8 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
       detail::release_bytes(memory);
       throw;
     }
-    c->pool.init(slots, layout_.slot_size, n, static_cast<char*>(memory) + header);
+    c->pool.init(slots, layout_.slot_size, n, static_cast<char*>(memory) + header,
+                 layout_.link_offset);
     detail::poison_slots(slots, n, slot_shape());
     return c;
   }
@@ -196,7 +195,7 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
   }
 
   detail::SlotLayout layout_;
-  detail::Objects<T, Strategy::links_in_slot> objects_;
+  detail::Objects<T> objects_;
   GrowthStrategy growth_;
   std::size_t max_capacity_;
   std::size_t in_use_ = 0;

@@ -59,12 +59,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   }
   // [T | padding | link word], the slot aligned as asked.
   static constexpr detail::SlotLayout link_behind_layout(std::size_t alignment) noexcept {
-    detail::SlotLayout l;
-    l.align = std::max({alignof(T), alignment, alignof(void*)});
-    l.object_offset = 0;
-    l.slot_size =
-        detail::round_up(detail::round_up(sizeof(T), alignof(void*)) + sizeof(void*), l.align);
-    return l;
+    return detail::make_layout<T>(alignment, true, true);
   }
 
  public:
@@ -80,8 +75,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
       : LockFreePool(storage, PoolConfig<T>::with_capacity(capacity)) {}
   LockFreePool(std::span<std::byte> storage, const PoolConfig<T>& config)
       : layout_(link_behind_layout(config.alignment())),
-        link_offset_(detail::round_up(sizeof(T), alignof(void*))),
-        objects_(config, layout_),
+        objects_(config),
         capacity_(config.capacity()),
         caller_storage_(!storage.empty()) {
     if (capacity_ > std::numeric_limits<std::size_t>::max() / 2 / layout_.slot_size)
@@ -193,14 +187,16 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
 
   // The free list links slots through their link words.
   engine::FreeBlock* link_of(void* slot) const noexcept {
-    return reinterpret_cast<engine::FreeBlock*>(static_cast<char*>(slot) + link_offset_);
+    return reinterpret_cast<engine::FreeBlock*>(static_cast<char*>(slot) + layout_.link_offset);
   }
-  void* slot_of(void* link) const noexcept { return static_cast<char*>(link) - link_offset_; }
+  void* slot_of(void* link) const noexcept {
+    return static_cast<char*>(link) - layout_.link_offset;
+  }
   void* pop_listed() noexcept {
     void* link = free_.pop();
     return link == nullptr ? nullptr : slot_of(link);
   }
-  detail::SlotShape slot_shape() const noexcept { return {layout_.slot_size, link_offset_}; }
+  detail::SlotShape slot_shape() const noexcept { return {layout_.slot_size, layout_.link_offset}; }
   void* slot_at(std::size_t i) const noexcept { return start_ + i * layout_.slot_size; }
   std::size_t index_of(const void* slot) const noexcept {
     return static_cast<std::size_t>(static_cast<const char*>(slot) - start_) / layout_.slot_size;
@@ -357,8 +353,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
 
   // Read-mostly fields first; the contended words each get a cache line of their own.
   detail::SlotLayout layout_;
-  std::size_t link_offset_;            // of the link word within a slot
-  detail::Objects<T, false> objects_;  // T starts at its slot
+  detail::Objects<T> objects_;
   char* start_ = nullptr;
   std::size_t capacity_;
   detail::LiveBits live_;

@@ -1,45 +1,37 @@
 // Slot strategies: how a typed pool remembers which of its slots are free. Each names an
-// engine block pool (all share FixedBlockPool's interface) and two facts the typed layer
-// needs. All three give O(1) (bitmap: O(1) up to 2^18 slots per run) and the same
-// observable behaviour; they differ in memory and in where the bookkeeping lives.
+// engine block pool (all share FixedBlockPool's interface, and init() takes where a free
+// block's link word goes, which the engines that never write free blocks ignore) and two
+// facts the typed layer needs. All three give O(1) (bitmap: O(1) up to 2^18 slots per run) and the
+// same observable behaviour; they differ in memory and in where the bookkeeping lives.
 #pragma once
 
 #include <concepts>
 #include <cstddef>
 
 #include "fastpool/engine/bitmap_block_pool.hpp"
-#include "fastpool/engine/fixed_pool.hpp"
+#include "fastpool/engine/linked_block_pool.hpp"
 #include "fastpool/engine/stack_block_pool.hpp"
 
 namespace fastpool {
 
-namespace detail {
-// FixedBlockPool with the two extra members the typed layer asks of every block pool.
-class FreeListBlockPool : public engine::FixedBlockPool {
- public:
-  static constexpr std::size_t index_bytes(std::size_t) noexcept { return 0; }
-  void init(void* storage, std::size_t block_size, std::size_t capacity, void*) noexcept {
-    engine::FixedBlockPool::init(storage, block_size, capacity);
-  }
+// Intrusive LIFO list threaded through the free slots themselves, the default: no
+// memory beyond the slots (a pre-initialised pool's slot holds the link behind its
+// object, one word), and the most recently released slot, still warm in cache, is
+// handed out next.
+struct FreeListStrategy {
+  using block_pool = engine::LinkedBlockPool;
+  static constexpr bool links_in_slot = true;
+  static constexpr bool exact_peak = true;  // touched slots == peak usage
+  static constexpr const char* name = "free-list";
 };
-}  // namespace detail
 
-// LIFO stack of free slot addresses beside the slots (8 bytes per slot). The default:
-// the most recently released slot, still warm in cache, is handed out next.
+// LIFO stack of free slot addresses beside the slots (8 bytes per slot): the same order
+// as the free list, but a free slot's bytes are never written at all.
 struct StackStrategy {
   using block_pool = engine::StackBlockPool;
   static constexpr bool links_in_slot = false;  // free slots are never written
   static constexpr bool exact_peak = true;      // touched slots == peak usage
   static constexpr const char* name = "stack";
-};
-
-// Intrusive free list threaded through the free slots themselves: no memory beyond the
-// slots (pre-initialised pools reserve one word per slot for the link).
-struct FreeListStrategy {
-  using block_pool = detail::FreeListBlockPool;
-  static constexpr bool links_in_slot = true;
-  static constexpr bool exact_peak = false;  // the engine pre-links tail blocks in batches
-  static constexpr const char* name = "free-list";
 };
 
 // One bit per slot (plus 1 bit per 64 slots of summary); lowest free slot first.
@@ -53,7 +45,7 @@ struct BitmapStrategy {
 template <class S>
 concept SlotStrategy = requires(typename S::block_pool& p, void* v, const void* cv, std::size_t n) {
   { S::block_pool::index_bytes(n) } -> std::convertible_to<std::size_t>;
-  p.init(v, n, n, v);
+  p.init(v, n, n, v, n);
   { p.allocate() } -> std::same_as<void*>;
   p.deallocate(v);
   { p.contains(cv) } -> std::convertible_to<bool>;

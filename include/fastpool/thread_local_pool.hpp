@@ -12,7 +12,7 @@ FP_MODE_BEGIN
 
 // Typical use: one per worker thread, e.g. `thread_local ThreadLocalPool<Msg> pool(256);`.
 // REQUIRES: every operation, handle release included, happens on the creating thread.
-template <class T, SlotStrategy Strategy = StackStrategy>
+template <class T, SlotStrategy Strategy = FreeListStrategy>
 class ThreadLocalPool : public detail::PoolFront<ThreadLocalPool<T, Strategy>, T, false>,
                         public detail::RunStorage<detail::SlotRun<T, Strategy, "ThreadLocalPool">> {
  public:

@@ -32,7 +32,7 @@ FP_MODE_BEGIN
 // Any thread may allocate, and any thread may release a handle. SharedHandles from it
 // count atomically. Never grows. peak_usage is exact when one thread uses the pool, and
 // may exceed the true peak by the number of threads' cached slots otherwise.
-template <class T, SlotStrategy Strategy = StackStrategy>
+template <class T, SlotStrategy Strategy = FreeListStrategy>
 class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, true>,
                        public detail::RunStorage<detail::SlotRun<T, Strategy, "ThreadSafePool">> {
  public:

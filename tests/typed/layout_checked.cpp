@@ -27,8 +27,10 @@ unsigned char released_byte_seen() {
     for (unsigned char& b : p->bytes) b = 1;
   }
   unsigned char seen = 0xDB;
-  for (unsigned char b : p->bytes)  // the slot stays the pool's: reading it is safe here
-    if (b != 0xDB) seen = b;
+  // The slot stays the pool's, so reading it is safe here; its first word is the free
+  // list's link.
+  for (std::size_t i = sizeof(void*); i < sizeof p->bytes; ++i)
+    if (p->bytes[i] != 0xDB) seen = p->bytes[i];
   return seen;
 }
 

@@ -64,50 +64,44 @@ struct CallerStorage {
 FP_MODE_END
 
 struct SlotLayout {
-  std::size_t align = 0;          // every slot starts at a multiple of this
-  std::size_t object_offset = 0;  // T starts here within its slot
-  std::size_t slot_size = 0;      // a multiple of align
+  std::size_t align = 0;        // every slot starts at a multiple of this; T at its start
+  std::size_t link_offset = 0;  // the engine's link word in a free slot (links_in_slot)
+  std::size_t slot_size = 0;    // a multiple of align
 };
 
 // links_in_slot: the engine writes a link word into free slots.
 // keep_objects: objects live in free slots (pre-initialised pools, or a lock-free pool
 // whose racing pops may read a link while the object is being built), so the link needs
-// a word of its own in front of the object.
+// a word of its own, behind the object: [T | padding | link].
 template <class T>
 constexpr SlotLayout make_layout(std::size_t config_alignment, bool links_in_slot,
                                  bool keep_objects) {
   SlotLayout l;
   l.align = std::max(alignof(T), config_alignment);
-  if (links_in_slot) l.align = std::max(l.align, alignof(void*));
-  l.object_offset = links_in_slot && keep_objects ? round_up(sizeof(void*), l.align) : 0;
-  std::size_t bytes = l.object_offset + sizeof(T);
-  if (links_in_slot) bytes = std::max(bytes, sizeof(void*));
-  l.slot_size = round_up(bytes, l.align);
+  if (!links_in_slot) {
+    l.slot_size = round_up(sizeof(T), l.align);
+    return l;
+  }
+  l.align = std::max(l.align, alignof(void*));
+  l.link_offset = keep_objects ? round_up(sizeof(T), alignof(void*)) : 0;
+  l.slot_size = round_up(std::max(l.link_offset + sizeof(void*), sizeof(T)), l.align);
   return l;
 }
 
-// MayOffset: false when the strategy never puts a link in a slot, so the object always
-// starts at its slot and the fast path does no arithmetic.
-template <class T, bool MayOffset = true>
+// T starts at its slot, so the fast path converts between the two with no arithmetic.
+template <class T>
 class Objects {
  public:
   Objects() = default;
-  Objects(const PoolConfig<T>& config, SlotLayout layout)
-      : offset_(layout.object_offset),
-        pre_initialized_(config.pre_initialize()),
+  explicit Objects(const PoolConfig<T>& config)
+      : pre_initialized_(config.pre_initialize()),
         reset_on_release_(config.pre_initialize() && config.reset()),
         initializer_(config.initializer()),
         reset_(config.reset()) {}
 
-  std::size_t offset() const noexcept {
-    if constexpr (MayOffset) return offset_;
-    return 0;
-  }
-  T* object(void* slot) const noexcept {
-    return std::launder(reinterpret_cast<T*>(static_cast<char*>(slot) + offset()));
-  }
-  void* slot(const T* object) const noexcept {
-    return const_cast<char*>(reinterpret_cast<const char*>(object)) - offset();
+  static T* object(void* slot) noexcept { return std::launder(static_cast<T*>(slot)); }
+  static void* slot(const T* object) noexcept {
+    return const_cast<void*>(static_cast<const void*>(object));
   }
   bool pre_initialized() const noexcept { return pre_initialized_; }
 
@@ -166,7 +160,6 @@ class Objects {
           "move-assignable T");
   }
 
-  std::size_t offset_ = 0;
   bool pre_initialized_ = false;
   bool reset_on_release_ = false;  // pre-initialised with a reset function
   typename PoolConfig<T>::Initializer initializer_;

@@ -30,8 +30,9 @@ inline constexpr bool kAsan = false;
 #endif
 inline constexpr unsigned char kReleasedByte = 0xDB;
 
-// A pool's slots: `size` bytes each, the engine's link word `link_at` bytes in (kNoLink:
-// the engine never writes into a free slot).
+// A pool's slots: `size` bytes each, the engine's link word `link_at` bytes in, which
+// other threads may read while the slot is free (LockFreePool); kNoLink: the engine
+// never touches a free slot, or only past ASan (engine/linked_block_pool.hpp).
 inline constexpr std::size_t kNoLink = ~std::size_t{0};
 struct SlotShape {
   std::size_t size;

@@ -62,7 +62,7 @@ template <class T, SlotStrategy S, Literal Kind>
 class SlotRun {
  public:
   using Engine = typename S::block_pool;
-  using ObjectsT = Objects<T, S::links_in_slot>;
+  using ObjectsT = Objects<T>;
 
   // An empty run (so that engine::ThreadOwned can hold one); init() makes it usable.
   SlotRun() = default;
@@ -91,7 +91,7 @@ class SlotRun {
   void init(const PoolConfig<T>& config, std::span<std::byte> storage = {}) {
     FP_ASSERT(memory_ == nullptr);
     layout_ = layout_of(config);
-    objects_ = ObjectsT(config, layout_);
+    objects_ = ObjectsT(config);
     std::size_t n = config.capacity();
     std::size_t limit = std::numeric_limits<std::uint32_t>::max() / layout_.slot_size;
     if (n > limit) throw config_error("capacity", "too large for one pool");
@@ -117,7 +117,7 @@ class SlotRun {
       throw;
     }
     memory_ = memory;
-    engine_.init(slots, layout_.slot_size, n, memory);
+    engine_.init(slots, layout_.slot_size, n, memory, layout_.link_offset);
     poison_slots(slots, n, slot_shape());
   }
 
@@ -176,10 +176,8 @@ class SlotRun {
   std::size_t in_use() const noexcept { return engine_.used(); }
   std::size_t available() const noexcept { return engine_.capacity() - engine_.used(); }
   const SlotLayout& layout() const noexcept { return layout_; }
-  // The engine's link word is a free slot's first (FreeListStrategy), or elsewhere.
-  SlotShape slot_shape() const noexcept {
-    return {layout_.slot_size, S::links_in_slot ? 0 : kNoLink};
-  }
+  // The engines reach their link words past ASan (engine/linked_block_pool.hpp).
+  SlotShape slot_shape() const noexcept { return {layout_.slot_size, kNoLink}; }
   PoolStatistics statistics() const noexcept {
     std::size_t peak;
     if constexpr (S::exact_peak)

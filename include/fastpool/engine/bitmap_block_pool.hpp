@@ -29,7 +29,8 @@ class BitmapBlockPool : public BlockRun {
   }
 
   // REQUIRES: as StackBlockPool::init; index is index_bytes(capacity) bytes, 8-aligned.
-  void init(void* storage, std::size_t block_size, std::size_t capacity, void* index) noexcept {
+  void init(void* storage, std::size_t block_size, std::size_t capacity, void* index,
+            std::size_t /*link_offset: free blocks are never written*/ = 0) noexcept {
     init_run(storage, block_size, capacity);
     bits_ = static_cast<std::uint64_t*>(index);
     summary_ = bits_ + word_count(capacity);

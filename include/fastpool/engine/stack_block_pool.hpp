@@ -27,7 +27,8 @@ class StackBlockPool : public BlockRun {
 
   // REQUIRES: storage is block_size * capacity bytes aligned for the blocks; index is
   // index_bytes(capacity) bytes aligned for void*.
-  void init(void* storage, std::size_t block_size, std::size_t capacity, void* index) noexcept {
+  void init(void* storage, std::size_t block_size, std::size_t capacity, void* index,
+            std::size_t /*link_offset: free blocks are never written*/ = 0) noexcept {
     init_run(storage, block_size, capacity);
     stack_ = static_cast<void**>(index);
     top_ = stack_;
