@@ -4,6 +4,9 @@
 // scripts/typed_speed.sh does that and prints the ratios.
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
+#include <vector>
+
 #include "fastpool/fastpool.hpp"
 #include "obj64.hpp"
 
@@ -68,6 +71,35 @@ void BM_GrowingPool(benchmark::State& state) {
   handle_pairs(state, pool);
 }
 BENCHMARK(BM_GrowingPool);
+
+// Release into chunks other than the current one, at random, with 1200 chunks: a
+// release must find its chunk in O(1) whatever the growth, so linear(100) (1200
+// chunks) and exponential(2) (a dozen) cost about the same.
+void growing_churn(benchmark::State& state, fastpool::GrowthStrategy growth) {
+  constexpr std::size_t kLive = 120000;
+  fastpool::GrowingPool<Obj64> pool(
+      fastpool::PoolConfig<Obj64>::builder().capacity(100).growth(std::move(growth)).build());
+  std::vector<Obj64*> live;
+  for (std::size_t i = 0; i < kLive; ++i) live.push_back(pool.create(i));
+  std::uint64_t x = 12345, i = 0;
+  for (auto _ : state) {
+    x = x * 6364136223846793005u + 1442695040888963407u;
+    std::size_t k = (x >> 33) % kLive;
+    pool.destroy(live[k]);
+    live[k] = pool.create(++i);
+    escape(live[k]);
+  }
+  state.counters["chunks"] = static_cast<double>(pool.chunk_count());
+  for (Obj64* p : live) pool.destroy(p);
+}
+void BM_GrowingChurn_Linear100(benchmark::State& state) {
+  growing_churn(state, fastpool::GrowthStrategy::linear(100));
+}
+BENCHMARK(BM_GrowingChurn_Linear100);
+void BM_GrowingChurn_Exponential2(benchmark::State& state) {
+  growing_churn(state, fastpool::GrowthStrategy::exponential(2));
+}
+BENCHMARK(BM_GrowingChurn_Exponential2);
 
 // Shared pools: one pool for all benchmark threads; Threads(1) is the uncontended case.
 fastpool::ThreadSafePool<Obj64>& thread_safe_pool() {

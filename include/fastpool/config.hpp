@@ -35,6 +35,12 @@ class PoolConfig {
       c_.growth_ = std::move(g);
       return *this;
     }
+    // GrowingPool: give a grown chunk back to the system as soon as its last object
+    // returns (default: only shrink_to_fit() does). Fixed pools ignore it.
+    Builder& shrink_when_empty(bool on) {
+      c_.shrink_when_empty_ = on;
+      return *this;
+    }
     // Every slot starts at a multiple of max(alignof(T), a); 64 gives each object its
     // own cache lines (no false sharing between neighbours used by different threads).
     Builder& alignment(std::size_t a) {
@@ -103,6 +109,7 @@ class PoolConfig {
   const GrowthStrategy& growth() const noexcept { return growth_; }
   std::size_t alignment() const noexcept { return alignment_; }
   bool pre_initialize() const noexcept { return pre_initialize_; }
+  bool shrink_when_empty() const noexcept { return shrink_when_empty_; }
   const Initializer& initializer() const noexcept { return initializer_; }
   const Reset& reset() const noexcept { return reset_; }
 
@@ -114,6 +121,7 @@ class PoolConfig {
   GrowthStrategy growth_;
   std::size_t alignment_ = alignof(T);
   bool pre_initialize_ = false;
+  bool shrink_when_empty_ = false;
   Initializer initializer_;
   Reset reset_;
 };

@@ -28,6 +28,10 @@ void fp_free(void* p) FP_NOEXCEPT;
 void* fp_aligned_alloc(size_t alignment, size_t size) FP_NOEXCEPT;
 /* Returns: the usable size of p (>= the size asked for; all of it writable); 0 for NULL. */
 size_t fp_usable_size(const void* p) FP_NOEXCEPT;
+/* Returns: the address fp_malloc & co. returned for the live block that p points into (any
+ * byte of it), in O(1); NULL where p lies in no block of fastpool's. Unspecified (but never
+ * faulting) for a pointer into a freed block. */
+void* fp_block_of(const void* p) FP_NOEXCEPT;
 /* Returns: nonzero when p points into memory fastpool manages (any byte of a block). */
 int fp_owns(const void* p) FP_NOEXCEPT;
 /* Effects: returns unused memory of the calling thread and the global caches to the OS. */

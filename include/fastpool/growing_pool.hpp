@@ -2,9 +2,13 @@
 // GrowthStrategy, up to max_capacity. The chain is the engine's GrowingBlockPool; each
 // chunk is one block from the fastpool engine: [chunk header | strategy index | slots].
 //
-// Invariants: in_use_ is the number of slots handed out over all chunks; capacity only
-// grows, and never beyond max_capacity; a pre-initialised pool has an object in every
-// slot of every chunk.
+// A slot's chunk is found in O(1) for any number of chunks: the current chunk, or else the
+// engine's block of the slot (fp_block_of), whose start is the chunk header.
+//
+// Invariants: in_use_ is the number of slots handed out over all chunks; capacity never
+// exceeds max_capacity; it shrinks only by shrink_to_fit() or the shrink_when_empty
+// policy, by whole empty chunks other than the first; a pre-initialised pool has an
+// object in every slot of every chunk.
 #pragma once
 
 #include <algorithm>
@@ -19,9 +23,7 @@
 namespace fastpool {
 FP_MODE_BEGIN
 
-// Single-threaded. Release finds a slot's chunk by checking the current chunk, then
-// walking the chain: O(1) for the usual recent-object churn, O(chunks) at worst (a few
-// dozen with exponential growth).
+// Single-threaded. Allocation and release are O(1) whatever the number of chunks.
 template <class T, SlotStrategy Strategy = FreeListStrategy>
 class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false> {
   struct Chunk {
@@ -29,6 +31,8 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
     Chunk* next = nullptr;
     Chunk* prev = nullptr;
     bool full = false;
+    bool first = false;           // made by the constructor: kept by shrink_to_fit
+    const void* owner = nullptr;  // the pool, so that a foreign slot is told apart
     detail::LiveBits live;
   };
   struct Source {
@@ -57,8 +61,11 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
         objects_(config),
         growth_(config.growth()),
         max_capacity_(config.max_capacity()),
+        shrink_when_empty_(config.shrink_when_empty()),
         engine_(Source{this}) {
-    engine_.adopt(make_chunk(config.capacity()));
+    Chunk* c = make_chunk(config.capacity());
+    c->first = true;
+    engine_.adopt(c);
   }
   GrowingPool(const GrowingPool&) = delete;
   GrowingPool& operator=(const GrowingPool&) = delete;
@@ -76,6 +83,16 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
   std::size_t available() const noexcept { return capacity() - in_use_; }
   std::size_t in_use() const noexcept { return in_use_; }
   std::size_t chunk_count() const noexcept { return engine_.chunk_count(); }
+
+  // Effects: gives every chunk with no object in use back to the system, but the first
+  // (the constructor's capacity). Returns: the number of slots given back.
+  std::size_t shrink_to_fit() noexcept {
+    std::size_t before = capacity();
+    engine_.for_each_chunk([this](Chunk* c) {
+      if (!c->first && c->pool.unused()) release_chunk(c);
+    });
+    return before - capacity();
+  }
   PoolStatistics statistics() const noexcept {
     return counters_.snapshot(capacity(), in_use_, counters_.peak, engine_.growth_count());
   }
@@ -90,8 +107,8 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
     if (FP_UNLIKELY(slot == nullptr)) return exhausted();
     ++in_use_;
     counters_.on_take(in_use_, true);
-    if constexpr (detail::kChecked)
-      if (!chunk_of(slot)->live.mark(chunk_of(slot)->pool.index_of(slot)))
+    if constexpr (detail::kChecked)  // the engine allocates from its current chunk
+      if (Chunk* c = engine_.current(); !c->live.mark(c->pool.index_of(slot)))
         engine::fatal(
             detail::PoolMessage<"GrowingPool", T, "internal error: slot handed out twice">::c_str(),
             slot);
@@ -103,8 +120,17 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
     return nullptr;
   }
   FP_FAST_PATH void give_slot(void* slot) noexcept {
-    engine_.deallocate(chunk_of(slot), slot);
     --in_use_;
+    if (Chunk* c = engine_.current(); FP_LIKELY(c != nullptr && spans(c, slot)))
+      return engine_.deallocate(c, slot);
+    give_elsewhere(slot);
+  }
+  // Into a chunk other than the current one: the only place a chunk can become empty
+  // while another serves allocations.
+  FP_SLOW_PATH void give_elsewhere(void* slot) noexcept {
+    Chunk* c = chunk_of(slot);
+    engine_.deallocate(c, slot);
+    if (shrink_when_empty_ && !c->first && c->pool.unused()) release_chunk(c);
   }
   void undo_take(void* slot) noexcept {
     Chunk* c = chunk_of(slot);
@@ -114,9 +140,9 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
     --in_use_;
   }
   // Slots of a chunk's never-used tail are not counted: no object ever came from them.
-  bool owns_slot(const void* slot) const noexcept { return engine_.find(slot) != nullptr; }
+  bool owns_slot(const void* slot) const noexcept { return lookup(slot) != nullptr; }
   void check_release(void* slot, const T* object) noexcept {
-    Chunk* c = engine_.find(slot);
+    Chunk* c = lookup(slot);
     if (c == nullptr)
       engine::fatal(detail::PoolMessage<"GrowingPool", T,
                                         "destroy of a pointer that is not from this pool">::c_str(),
@@ -128,13 +154,27 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
   const auto& objects() const noexcept { return objects_; }
   detail::SlotShape slot_shape() const noexcept { return {layout_.slot_size, detail::kNoLink}; }
 
-  // The current chunk serves most releases; others are found by walking the chain.
-  FP_FAST_PATH Chunk* chunk_of(const void* slot) const noexcept {
-    Chunk* c = engine_.current();
-    if (FP_LIKELY(c != nullptr && c->pool.contains(slot))) return c;
-    c = engine_.find(slot);
-    FP_ASSERT(c != nullptr);
-    return c;
+  static bool spans(const Chunk* c, const void* slot) noexcept {
+    auto* s = static_cast<const char*>(slot);
+    return s >= c->pool.start() && s < c->pool.end();
+  }
+  // The chunk of a slot of this pool: the header at the start of the engine block around
+  // it. Under ASan the chunks come from the C allocator (detail/objects.hpp), so the
+  // chain is walked instead.
+  // REQUIRES: `slot` was handed out by this pool.
+  Chunk* chunk_of(const void* slot) const noexcept {
+    if constexpr (detail::kAsan) return engine_.find(slot);
+    return static_cast<Chunk*>(fp_block_of(slot));
+  }
+  // The chunk holding `slot`, or null when it is not a slot this pool handed out.
+  Chunk* lookup(const void* slot) const noexcept {
+    if constexpr (detail::kAsan) return engine_.find(slot);
+    auto* c = static_cast<Chunk*>(fp_block_of(slot));
+    return c != nullptr && c->owner == this && c->pool.contains(slot) ? c : nullptr;
+  }
+  void release_chunk(Chunk* c) noexcept {
+    engine_.remove_unused(c);
+    destroy_chunk(c);
   }
 
   // Called by the engine when every chunk is full. Returns null when the pool may not
@@ -171,6 +211,7 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
     Chunk* c = nullptr;
     try {
       c = ::new (memory) Chunk;
+      c->owner = this;
       c->live.init(n);
       if (objects_.pre_initialized())
         for (; built < n; ++built) objects_.prepare(slots + built * layout_.slot_size);
@@ -198,6 +239,7 @@ class GrowingPool : public detail::PoolFront<GrowingPool<T, Strategy>, T, false>
   detail::Objects<T> objects_;
   GrowthStrategy growth_;
   std::size_t max_capacity_;
+  bool shrink_when_empty_;
   std::size_t in_use_ = 0;
   detail::Counters counters_;
   std::exception_ptr pending_;

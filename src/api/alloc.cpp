@@ -194,21 +194,27 @@ void* calloc_impl(std::size_t n, std::size_t size) noexcept {
   return p;
 }
 
-std::size_t usable_size(const void* p) noexcept {
-  Page* pg = page_map::find(p);  // 0 for NULL and for what fastpool did not hand out
-  auto* c = static_cast<const char*>(p);
+BlockSpan block_span(const void* p) noexcept {
+  Page* pg = page_map::find(p);  // the sentinel for NULL and what fastpool did not hand out
+  auto* c = const_cast<char*>(static_cast<const char*>(p));
   switch (pg->kind) {
     case PageKind::huge:
-      return huge_usable(pg) - static_cast<std::size_t>(c - huge_block(pg));
+      return {huge_block(pg), huge_block(pg) + huge_usable(pg)};
     case PageKind::large:
-      return pg->slice_count * kSliceSize - static_cast<std::size_t>(c - page_start(pg));
+      return {page_start(pg), page_start(pg) + pg->slice_count * kSliceSize};
     case PageKind::small: {
       std::size_t bs = pg->pool.block_size();
-      return bs - static_cast<std::size_t>(c - pg->pool.start()) % bs;
+      char* b = c - static_cast<std::size_t>(c - pg->pool.start()) % bs;
+      return {b, b + bs};
     }
     default:
-      return 0;
+      return {nullptr, nullptr};
   }
+}
+
+std::size_t usable_size(const void* p) noexcept {
+  BlockSpan s = block_span(p);
+  return s.start == nullptr ? 0 : static_cast<std::size_t>(s.end - static_cast<const char*>(p));
 }
 
 bool collect_all() noexcept {
@@ -269,6 +275,9 @@ FP_EXPORT void* fp_aligned_alloc(size_t alignment, size_t size) noexcept {
 }
 FP_EXPORT size_t fp_usable_size(const void* p) noexcept {
   return front_usable_size(p);
+}
+FP_EXPORT void* fp_block_of(const void* p) noexcept {
+  return front_block_of(p);
 }
 FP_EXPORT int fp_owns(const void* p) noexcept {
   return p != nullptr && page_map::owns(p);

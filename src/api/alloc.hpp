@@ -42,6 +42,12 @@ void* realloc_impl(void* p, std::size_t size) noexcept;
 // REQUIRES: pg == validated_page_of(p, true). Resizes p without copying bytes (in place,
 // or huge pages remapped): the block's new address, or null when it must move.
 void* resize_block(void* p, Page* pg, std::size_t size) noexcept;
+// The core's block holding p (any byte of it): [start, end), or nulls where p is in none.
+struct BlockSpan {
+  char* start;
+  char* end;
+};
+BlockSpan block_span(const void* p) noexcept;
 std::size_t usable_size(const void* p) noexcept;
 // Process-wide: returns true when memory went back to the OS.
 bool collect_all() noexcept;

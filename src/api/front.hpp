@@ -22,6 +22,8 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept;
 void* calloc(std::size_t n, std::size_t size) noexcept;
 void* realloc(void* p, std::size_t size) noexcept;
 std::size_t usable_size(const void* p) noexcept;
+// What allocate returned for the block holding p, or null.
+void* block_of(const void* p) noexcept;
 // The calling thread's quarantine back to the heap (thread exit, trim).
 void flush_quarantine() noexcept;
 // Sizes asked for, of live blocks.
@@ -49,6 +51,9 @@ inline void* front_realloc(void* p, std::size_t size) noexcept {
 inline std::size_t front_usable_size(const void* p) noexcept {
   return secure::usable_size(p);
 }
+inline void* front_block_of(const void* p) noexcept {
+  return secure::block_of(p);
+}
 #else
 FP_FAST_PATH void* front_malloc(std::size_t size, AllocKind = AllocKind::malloc) noexcept {
   return malloc_fast(size);
@@ -68,6 +73,9 @@ inline void* front_realloc(void* p, std::size_t size) noexcept {
 }
 inline std::size_t front_usable_size(const void* p) noexcept {
   return usable_size(p);
+}
+inline void* front_block_of(const void* p) noexcept {
+  return block_span(p).start;
 }
 #endif
 

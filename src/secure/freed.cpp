@@ -26,7 +26,7 @@ std::uint64_t marker(const char* b, const char* end, const Page* pg) noexcept {
 
 char* block_end(const Page* pg, char* b) noexcept {
   if (pg->kind == PageKind::small) return b + pg->pool.block_size();
-  return b + fastpool::usable_size(b);
+  return block_span(b).end;
 }
 
 // 32 bytes a step (two SSE2 registers with GCC's vector types), then words, then bytes.

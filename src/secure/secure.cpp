@@ -230,6 +230,19 @@ std::size_t requested_bytes() noexcept {
   return g_requested.load(std::memory_order_relaxed);
 }
 
+// The user pointer is the core's block start plus 2^shift (header of write_frame): the
+// one offset whose header is intact and names that shift.
+void* block_of(const void* p) noexcept {
+  BlockSpan s = block_span(p);
+  if (s.start == nullptr) return nullptr;
+  for (std::size_t offset = kHeader; s.start + offset < s.end; offset *= 2) {
+    char* q = s.start + offset;
+    Header h = *header_of(q);
+    if (h.h1 == canary(q, h.h0) && offset_of(h.h0) == offset) return q;
+  }
+  return nullptr;
+}
+
 std::size_t usable_size(const void* p) noexcept {
   if (p == nullptr || is_zero_block(p) || !page_map::owns(p)) return 0;
   return size_of(header_of(const_cast<void*>(p))->h0);

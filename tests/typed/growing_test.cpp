@@ -1,6 +1,7 @@
 // GrowingPool: growth by strategy, up to and not beyond max_capacity.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <stdexcept>
 #include <vector>
 
@@ -94,4 +95,63 @@ TEST_CASE("growing: a throwing growth function propagates and leaves the pool us
   fail = false;
   auto b = pool.allocate(2);
   CHECK(pool.capacity() == 2);
+}
+
+TEST_CASE("growing: thousands of chunks, each slot's chunk found directly") {
+  GrowingPool<std::uint64_t> pool(PoolConfig<std::uint64_t>::builder()
+                                      .capacity(100)
+                                      .growth(GrowthStrategy::linear(100))
+                                      .build());
+  std::vector<std::uint64_t*> held;
+  for (std::uint64_t i = 0; i < 300000; ++i) held.push_back(pool.create(i));
+  CHECK(pool.chunk_count() == 3000);
+  // Oldest first: every release goes to a chunk other than the current one.
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    REQUIRE(*held[i] == i);
+    CHECK(pool.owns(held[i]));
+    pool.destroy(held[i]);
+  }
+  CHECK(pool.in_use() == 0);
+  int local = 0;
+  CHECK_FALSE(pool.owns(reinterpret_cast<std::uint64_t*>(&local)));
+  GrowingPool<std::uint64_t> other(4);
+  auto h = other.allocate(1);
+  CHECK_FALSE(pool.owns(h.get()));
+}
+
+TEST_CASE("growing: shrink_to_fit gives empty chunks back, never the first") {
+  GrowingPool<int> pool(
+      PoolConfig<int>::builder().capacity(10).growth(GrowthStrategy::linear(10)).build());
+  std::vector<int*> held;
+  for (int i = 0; i < 45; ++i) held.push_back(pool.create(i));
+  CHECK(pool.capacity() == 50);
+  CHECK(pool.shrink_to_fit() == 0);                             // every chunk holds an object
+  for (std::size_t i = 10; i < 40; ++i) pool.destroy(held[i]);  // chunks 2..4 empty
+  CHECK(pool.shrink_to_fit() == 30);
+  CHECK(pool.capacity() == 20);
+  CHECK(pool.chunk_count() == 2);
+  for (std::size_t i = 40; i < 45; ++i) CHECK(*held[i] == static_cast<int>(i));
+  for (std::size_t i = 40; i < 45; ++i) pool.destroy(held[i]);
+  for (std::size_t i = 0; i < 10; ++i) pool.destroy(held[i]);
+  CHECK(pool.shrink_to_fit() == 10);
+  CHECK(pool.capacity() == 10);
+  CHECK(pool.create(7) != nullptr);  // the first chunk still serves
+}
+
+TEST_CASE("growing: shrink_when_empty gives a chunk back when its last object returns") {
+  GrowingPool<int> pool(PoolConfig<int>::builder()
+                            .capacity(4)
+                            .growth(GrowthStrategy::linear(4))
+                            .shrink_when_empty(true)
+                            .build());
+  std::vector<int*> held;
+  for (int i = 0; i < 12; ++i) held.push_back(pool.create(i));
+  CHECK(pool.chunk_count() == 3);
+  for (std::size_t i = 4; i < 8; ++i) pool.destroy(held[i]);  // the middle chunk empties
+  CHECK(pool.chunk_count() == 2);
+  CHECK(pool.capacity() == 8);
+  for (std::size_t i = 0; i < 4; ++i) pool.destroy(held[i]);  // the first stays
+  CHECK(pool.chunk_count() == 2);
+  for (std::size_t i = 8; i < 12; ++i) pool.destroy(held[i]);
+  CHECK(pool.in_use() == 0);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <cstring>
+#include <initializer_list>
 
 #include "fastpool/fastpool.h"
 
@@ -34,4 +35,25 @@ TEST_CASE("fp_calloc, fp_realloc, fp_aligned_alloc, fp_usable_size") {
   CHECK(fp_calloc(SIZE_MAX, 2) == nullptr);
   CHECK(errno == ENOMEM);
   CHECK(fp_usable_size(nullptr) == 0);
+}
+
+TEST_CASE("fp_block_of finds the block around any byte of it, small to huge") {
+  for (std::size_t size : {std::size_t{16}, std::size_t{1000}, std::size_t{100000},
+                           std::size_t{3} << 20, std::size_t{64} << 20}) {
+    auto* p = static_cast<char*>(fp_malloc(size));
+    REQUIRE(p != nullptr);
+    CHECK(fp_block_of(p) == p);
+    CHECK(fp_block_of(p + size / 2) == p);
+    CHECK(fp_block_of(p + size - 1) == p);
+    fp_free(p);
+  }
+  auto* a = static_cast<char*>(fp_aligned_alloc(4096, 5000));
+  CHECK(fp_block_of(a + 4999) == a);
+  fp_free(a);
+  int local = 0;
+  void* q = malloc(64);
+  CHECK(fp_block_of(&local) == nullptr);
+  CHECK(fp_block_of(q) == nullptr);
+  CHECK(fp_block_of(nullptr) == nullptr);
+  free(q);
 }
