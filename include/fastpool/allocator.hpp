@@ -8,6 +8,7 @@
 #include <new>
 #include <type_traits>
 
+#include "fastpool/errors.hpp"
 #include "fastpool/fastpool.h"
 
 namespace fastpool {
@@ -26,10 +27,11 @@ class Allocator {
   // Returns: storage for n objects of T, aligned for T (over-aligned T included).
   // Throws: std::bad_array_new_length when n * sizeof(T) overflows; std::bad_alloc.
   [[nodiscard]] T* allocate(std::size_t n) {
-    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T)) throw std::bad_array_new_length();
+    if (n > std::numeric_limits<std::size_t>::max() / sizeof(T))
+      detail::raise<std::bad_array_new_length>();
     void* p = alignof(T) > alignof(std::max_align_t) ? fp_aligned_alloc(alignof(T), n * sizeof(T))
                                                      : fp_malloc(n * sizeof(T));
-    if (p == nullptr) throw std::bad_alloc();
+    if (p == nullptr) detail::raise<std::bad_alloc>();
     return static_cast<T*>(p);
   }
   // REQUIRES: p came from allocate(n) of an Allocator (of any type: they are all equal).

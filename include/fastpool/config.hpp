@@ -26,13 +26,17 @@ class PoolConfig {
       c_.capacity_ = n;
       return *this;
     }
-    // The most slots a GrowingPool may reach (default: unlimited). Fixed pools ignore it.
+    // The most slots a growing pool may reach (default: unlimited). FixedPool and
+    // ThreadLocalPool ignore it.
     Builder& max_capacity(std::size_t n) {
       c_.max_capacity_ = n;
       return *this;
     }
+    // How a GrowingPool grows (default: doubling). ThreadSafePool and LockFreePool grow
+    // only when their config names a growth or a max_capacity.
     Builder& growth(GrowthStrategy g) {
       c_.growth_ = std::move(g);
+      c_.growth_set_ = true;
       return *this;
     }
     // GrowingPool: give a grown chunk back to the system as soon as its last object
@@ -67,24 +71,25 @@ class PoolConfig {
     // Throws: config_error naming the first bad field.
     PoolConfig build() const {
       const PoolConfig& c = c_;
-      if (c.capacity_ == 0) throw config_error("capacity", "must be greater than zero");
+      if (c.capacity_ == 0) detail::raise<config_error>("capacity", "must be greater than zero");
       if (c.max_capacity_ && *c.max_capacity_ < c.capacity_)
-        throw config_error("max_capacity",
-                           "must not be less than capacity (" + std::to_string(c.capacity_) + ")");
+        detail::raise<config_error>(
+            "max_capacity", "must not be less than capacity (" + std::to_string(c.capacity_) + ")");
       if (c.alignment_ == 0 || (c.alignment_ & (c.alignment_ - 1)) != 0)
-        throw config_error("alignment", "must be a power of two");
+        detail::raise<config_error>("alignment", "must be a power of two");
       if (c.alignment_ < alignof(T))
-        throw config_error("alignment",
-                           "must be at least alignof(T) = " + std::to_string(alignof(T)));
+        detail::raise<config_error>("alignment",
+                                    "must be at least alignof(T) = " + std::to_string(alignof(T)));
       if (c.alignment_ > kMaxAlignment)
-        throw config_error("alignment", "must be at most " + std::to_string(kMaxAlignment));
-      if (const char* why = c.growth_.problem()) throw config_error("growth", why);
+        detail::raise<config_error>("alignment",
+                                    "must be at most " + std::to_string(kMaxAlignment));
+      if (const char* why = c.growth_.problem()) detail::raise<config_error>("growth", why);
       if (c.pre_initialize_ && !c.initializer_)
-        throw config_error("pre_initialize", "needs an initializer");
+        detail::raise<config_error>("pre_initialize", "needs an initializer");
       if (!c.pre_initialize_ && c.initializer_)
-        throw config_error("initializer", "is only used with pre_initialize(true)");
+        detail::raise<config_error>("initializer", "is only used with pre_initialize(true)");
       if (!c.pre_initialize_ && c.reset_)
-        throw config_error("reset", "is only used with pre_initialize(true)");
+        detail::raise<config_error>("reset", "is only used with pre_initialize(true)");
       return c;
     }
 
@@ -107,6 +112,8 @@ class PoolConfig {
     return max_capacity_.value_or(std::numeric_limits<std::size_t>::max());
   }
   const GrowthStrategy& growth() const noexcept { return growth_; }
+  // True when the config names a growth or a maximum: the shared pools then grow.
+  bool grows() const noexcept { return growth_set_ || max_capacity_.has_value(); }
   std::size_t alignment() const noexcept { return alignment_; }
   bool pre_initialize() const noexcept { return pre_initialize_; }
   bool shrink_when_empty() const noexcept { return shrink_when_empty_; }
@@ -119,6 +126,7 @@ class PoolConfig {
   std::size_t capacity_ = 0;
   std::optional<std::size_t> max_capacity_;
   GrowthStrategy growth_;
+  bool growth_set_ = false;
   std::size_t alignment_ = alignof(T);
   bool pre_initialize_ = false;
   bool shrink_when_empty_ = false;

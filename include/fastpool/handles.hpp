@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "fastpool/engine/platform.hpp"
+#include "fastpool/errors.hpp"
 #include "fastpool/fastpool.h"
 
 namespace fastpool {
@@ -205,7 +206,7 @@ class OwnedHandle {
   [[nodiscard]] SharedHandle<T> share() && {
     if (object_ == nullptr) return {};
     void* memory = fp_malloc(sizeof(detail::SharedBlock<T>));
-    if (memory == nullptr) throw std::bad_alloc();
+    if (memory == nullptr) detail::raise<std::bad_alloc>();
     auto* block = ::new (memory) detail::SharedBlock<T>;
     block->object = std::exchange(object_, nullptr);
     block->pool = home_.erased_pool();

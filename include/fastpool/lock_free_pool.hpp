@@ -23,11 +23,19 @@
 // thread's) parked slots with an exchange each: the pool is exhausted only when all
 // `capacity` slots are out.
 //
-// Invariants: slots [0, bump_) have been handed out at least once; every free slot is on
-// free_ exactly once, or in exactly one cell's `cached` or entry; entries at or above a
-// cell's `top` are null (only the cell's thread fills `cached` and entries, entries at
+// Growth (a config that names a growth or a max_capacity): slots live in regions, the
+// first (the constructor's, possibly the caller's storage) and grown ones, each an engine
+// block [Region header | slots] made by the config's strategy when no slot is free
+// anywhere, under a lock that only growth takes; a grown region is published with one
+// release store of `fresh_`, and allocation and release stay lock-free. Regions live as
+// long as the pool (racing pops may read any slot's link).
+//
+// Invariants: slots [0, r.bump) of every region r have been handed out at least once;
+// only fresh_ may have slots never used (older regions are used up); every free slot is
+// on free_ exactly once, or in exactly one cell's `cached` or entry; entries at or above
+// a cell's `top` are null (only the cell's thread fills `cached` and entries, entries at
 // `top`; other threads only empty them); the cells' `listed` sum to the length of free_;
-// so in_use = bump_ - sum(listed) - non-null caches and entries.
+// so in_use = sum(r.bump) - sum(listed) - non-null caches and entries.
 #pragma once
 
 #include <algorithm>
@@ -35,12 +43,14 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <mutex>
 #include <span>
 
 #include "fastpool/config.hpp"
 #include "fastpool/detail/diagnostics.hpp"
 #include "fastpool/detail/objects.hpp"
 #include "fastpool/detail/pool_front.hpp"
+#include "fastpool/detail/spin_lock.hpp"
 #include "fastpool/detail/thread_cell.hpp"
 #include "fastpool/engine/atomic_free_list.hpp"
 #include "fastpool/engine/thread_owned.hpp"
@@ -49,8 +59,8 @@
 namespace fastpool {
 FP_MODE_BEGIN
 
-// Any thread may allocate and release. Never grows. Counters are kept per thread cell (a
-// cache line each) so that threads neither contend on them nor pay an atomic RMW.
+// Any thread may allocate and release. Grows only when its config says so. Counters are kept per
+// thread cell (a cache line each) so that threads neither contend on them nor pay an atomic RMW.
 template <class T>
 class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   // Ahead of the rest: the public storage sizes below are computed from these.
@@ -76,33 +86,37 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   LockFreePool(std::span<std::byte> storage, const PoolConfig<T>& config)
       : layout_(link_behind_layout(config.alignment())),
         objects_(config),
-        capacity_(config.capacity()),
-        caller_storage_(!storage.empty()) {
-    if (capacity_ > std::numeric_limits<std::size_t>::max() / 2 / layout_.slot_size)
-      throw config_error("capacity", "too large for one pool");
+        caller_storage_(!storage.empty()),
+        grows_(config.grows()),
+        max_capacity_(config.max_capacity()),
+        growth_(config.growth()) {
+    std::size_t n = config.capacity();
+    if (n > std::numeric_limits<std::size_t>::max() / 2 / layout_.slot_size)
+      detail::raise<config_error>("capacity", "too large for one pool");
     void* memory;
     void* bits = nullptr;
     if (!caller_storage_) {
-      memory = detail::allocate_bytes(std::max<std::size_t>(layout_.align, 64),
-                                      capacity_ * layout_.slot_size);
+      memory =
+          detail::allocate_bytes(std::max<std::size_t>(layout_.align, 64), n * layout_.slot_size);
     } else {
-      bits = detail::CallerStorage::check(storage, capacity_ * layout_.slot_size, capacity_,
-                                          layout_.align);
+      bits = detail::CallerStorage::check(storage, n * layout_.slot_size, n, layout_.align);
       memory = storage.data();
     }
     std::size_t built = 0;
-    try {
-      live_.init(capacity_, bits);
+    FP_TRY {
+      first_.live.init(n, bits);
       if (objects_.pre_initialized())
-        for (; built < capacity_; ++built)
+        for (; built < n; ++built)
           objects_.prepare(static_cast<char*>(memory) + built * layout_.slot_size);
-    } catch (...) {
+    }
+    FP_CATCH_ALL {
       while (built > 0) objects_.dispose(static_cast<char*>(memory) + --built * layout_.slot_size);
       if (!caller_storage_) detail::release_bytes(memory);
-      throw;
+      FP_RETHROW;
     }
-    start_ = static_cast<char*>(memory);
-    detail::poison_slots(start_, capacity_, slot_shape());
+    first_.start = static_cast<char*>(memory);
+    first_.capacity = n;
+    detail::poison_slots(first_.start, n, slot_shape());
   }
   LockFreePool(const LockFreePool&) = delete;
   LockFreePool& operator=(const LockFreePool&) = delete;
@@ -111,10 +125,15 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     this->retire_statistics();
     if constexpr (detail::kChecked)
       if (in_use() != 0) detail::fatal_in_use<Destroyed>(in_use(), this);
-    detail::unpoison_slots(start_, capacity_, slot_shape());
-    if (objects_.pre_initialized())
-      for (std::size_t i = 0; i < capacity_; ++i) objects_.dispose(slot_at(i));
-    if (!caller_storage_) detail::release_bytes(start_);
+    for (Region* r = grown_.load(std::memory_order_relaxed); r != nullptr;) {
+      Region* older = r->next;
+      dispose(*r);
+      r->~Region();
+      detail::release_bytes(r);
+      r = older;
+    }
+    dispose(first_);
+    if (!caller_storage_) detail::release_bytes(first_.start);
   }
 
   // Caller storage: required_bytes(capacity) bytes aligned to storage_alignment (a config
@@ -127,7 +146,10 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     return bytes_for(config.capacity(), link_behind_layout(config.alignment()));
   }
 
-  std::size_t capacity() const noexcept { return capacity_; }
+  // Returns: a snapshot (exact when no other thread is growing the pool).
+  std::size_t capacity() const noexcept {
+    return first_.capacity + grown_capacity_.load(std::memory_order_relaxed);
+  }
   // Returns: a snapshot (exact when no other thread is allocating or releasing).
   std::size_t in_use() const noexcept {
     // `listed` counts in wrap-around arithmetic (a thread may pop more than it pushed).
@@ -137,18 +159,20 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
               (c.cached.load(std::memory_order_relaxed) != nullptr);
       for (const auto& e : c.entries) free += e.load(std::memory_order_relaxed) != nullptr;
     }
-    auto out = static_cast<std::ptrdiff_t>(bump_.load(std::memory_order_relaxed) - free);
-    return out < 0 ? 0 : std::min(static_cast<std::size_t>(out), capacity_);
+    auto out = static_cast<std::ptrdiff_t>(ever_used() - free);
+    return out < 0 ? 0 : std::min(static_cast<std::size_t>(out), capacity());
   }
-  std::size_t available() const noexcept { return capacity_ - in_use(); }
+  std::size_t available() const noexcept { return capacity() - in_use(); }
   // peak_usage is the number of distinct slots ever handed out: the exact peak when
   // threads do not race, an upper bound when they do.
   PoolStatistics statistics() const noexcept {
     PoolStatistics s;
-    s.capacity = capacity_;
+    s.capacity = capacity();
+    for (Region* r = grown_.load(std::memory_order_acquire); r != nullptr; r = r->next)
+      ++s.growth_count;
     s.in_use = in_use();
     if constexpr (kStatisticsEnabled) {
-      s.peak_usage = bump_.load(std::memory_order_relaxed);
+      s.peak_usage = ever_used();
       for (const Cell& c : cells_) {
         s.total_allocations += c.allocations.load(std::memory_order_relaxed);
         s.allocation_failures += c.failures.load(std::memory_order_relaxed);
@@ -197,12 +221,57 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     return link == nullptr ? nullptr : slot_of(link);
   }
   detail::SlotShape slot_shape() const noexcept { return {layout_.slot_size, layout_.link_offset}; }
-  void* slot_at(std::size_t i) const noexcept { return start_ + i * layout_.slot_size; }
-  std::size_t index_of(const void* slot) const noexcept {
-    return static_cast<std::size_t>(static_cast<const char*>(slot) - start_) / layout_.slot_size;
+  // A run of slots: the first (member), or a grown one (an engine block of its own, the
+  // header first). Only the thread that grows writes a region, before publishing it.
+  struct Region {
+    char* start = nullptr;
+    std::size_t capacity = 0;
+    Region* next = nullptr;       // the next older grown region
+    const void* owner = nullptr;  // the pool, so that a foreign slot is told apart
+    detail::LiveBits live;
+    alignas(64) std::atomic<std::size_t> bump{0};  // slots [0, bump) ever handed out
+  };
+
+  void* slot_at(const Region& r, std::size_t i) const noexcept {
+    return r.start + i * layout_.slot_size;
+  }
+  std::size_t index_of(const Region& r, const void* slot) const noexcept {
+    return static_cast<std::size_t>(static_cast<const char*>(slot) - r.start) / layout_.slot_size;
+  }
+  static bool spans(const Region& r, const void* slot, std::size_t slot_size) noexcept {
+    auto* c = static_cast<const char*>(slot);
+    return c >= r.start && c < r.start + r.capacity * slot_size;
+  }
+  // The region holding `slot`, or null. O(1): the first region, or the header at the
+  // start of the engine block around it (under ASan, whose allocator holds the regions,
+  // the list is walked).
+  const Region* region_of(const void* slot) const noexcept {
+    if (spans(first_, slot, layout_.slot_size)) return &first_;
+    if (!grows_) return nullptr;
+    if constexpr (detail::kAsan) {
+      for (Region* r = grown_.load(std::memory_order_acquire); r != nullptr; r = r->next)
+        if (spans(*r, slot, layout_.slot_size)) return r;
+      return nullptr;
+    }
+    auto* r = static_cast<const Region*>(fp_block_of(slot));
+    return r != nullptr && r->owner == this && spans(*r, slot, layout_.slot_size) ? r : nullptr;
+  }
+  Region* region_of(const void* slot) noexcept {
+    return const_cast<Region*>(std::as_const(*this).region_of(slot));
+  }
+  std::size_t ever_used() const noexcept {
+    std::size_t n = first_.bump.load(std::memory_order_relaxed);
+    for (Region* r = grown_.load(std::memory_order_acquire); r != nullptr; r = r->next)
+      n += r->bump.load(std::memory_order_relaxed);
+    return n;
+  }
+  void dispose(Region& r) noexcept {
+    detail::unpoison_slots(r.start, r.capacity, slot_shape());
+    if (objects_.pre_initialized())
+      for (std::size_t i = 0; i < r.capacity; ++i) objects_.dispose(slot_at(r, i));
   }
 
-  FP_FAST_PATH void* take_slot() noexcept {
+  FP_FAST_PATH void* take_slot() {
     unsigned cell = detail::thread_cell();
     Cell& c = cells_[cell];
     void* slot = nullptr;
@@ -225,7 +294,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     }
     if constexpr (kStatisticsEnabled) detail::cell_add(c.allocations, cell, 1);
     if constexpr (detail::kChecked)
-      if (!live_.mark(index_of(slot)))
+      if (Region* r = region_of(slot); !r->live.mark(index_of(*r, slot)))
         engine::fatal(detail::PoolMessage<"LockFreePool", T,
                                           "internal error: slot handed out twice">::c_str(),
                       slot);
@@ -234,7 +303,7 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   // The cache slot and the magazine's top entry were empty: a lower entry (where other
   // threads emptied the upper ones), else kBatch slots from the list in one pop_chain
   // (one returned, the others parked), else a slot never used, else another thread's.
-  FP_SLOW_PATH void* refill(unsigned cell) noexcept {
+  FP_SLOW_PATH void* refill(unsigned cell) {
     Cell& c = cells_[cell];
     for (unsigned top = c.top.load(std::memory_order_relaxed); top != 0;) {
       void* slot = c.entries[--top].exchange(nullptr, std::memory_order_acquire);
@@ -258,12 +327,21 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     if (n > 1) c.top.store(static_cast<unsigned>(n - 1), std::memory_order_relaxed);
     return chain[0];
   }
-  // A never-used slot from the bump index; else a slot parked in another thread's
-  // magazine; else one last look at the free list.
-  FP_SLOW_PATH void* take_fresh(unsigned cell) noexcept {
-    std::size_t i = bump_.load(std::memory_order_relaxed);
-    while (i < capacity_)
-      if (bump_.compare_exchange_weak(i, i + 1, std::memory_order_relaxed)) return slot_at(i);
+  // A never-used slot from the bump index of the newest region; else a slot parked in
+  // another thread's magazine; else one last look at the free list; else growth.
+  // Throws: what the growth function or the initializer throws.
+  FP_SLOW_PATH void* take_fresh(unsigned cell) {
+    for (;;) {
+      Region* fresh = fresh_.load(std::memory_order_acquire);
+      if (void* slot = take_elsewhere(*fresh, cell)) return slot;
+      if (!grows_ || !grow(fresh)) return nullptr;
+    }
+  }
+  void* take_elsewhere(Region& fresh, unsigned cell) noexcept {
+    std::size_t i = fresh.bump.load(std::memory_order_relaxed);
+    while (i < fresh.capacity)
+      if (fresh.bump.compare_exchange_weak(i, i + 1, std::memory_order_relaxed))
+        return slot_at(fresh, i);
     for (Cell& c : cells_) {
       if (c.cached.load(std::memory_order_relaxed) != nullptr)
         if (void* slot = c.cached.exchange(nullptr, std::memory_order_acquire)) return slot;
@@ -274,6 +352,44 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     void* slot = pop_listed();
     if (slot != nullptr) detail::cell_add(cells_[cell].listed, cell, kMinusOne);
     return slot;
+  }
+  // No slot anywhere, `seen` the newest region: a new region, the size the growth
+  // strategy gives. Returns: true when there is a newer region now (this thread's or
+  // another's); false at max_capacity or out of memory.
+  FP_SLOW_PATH bool grow(const Region* seen) {
+    std::lock_guard guard(grow_lock_);
+    if (fresh_.load(std::memory_order_relaxed) != seen) return true;
+    std::size_t current = capacity();
+    if (current >= max_capacity_) return false;
+    std::size_t add = std::min(growth_.slots_to_add(current), max_capacity_ - current);
+    if (add == 0 || add > std::numeric_limits<std::size_t>::max() / 2 / layout_.slot_size)
+      return false;
+    std::size_t align = std::max<std::size_t>(layout_.align, 64);
+    std::size_t header = detail::round_up(sizeof(Region), align);
+    void* memory = detail::try_allocate_bytes(align, header + add * layout_.slot_size);
+    if (memory == nullptr) return false;
+    auto* r = ::new (memory) Region;
+    r->start = static_cast<char*>(memory) + header;
+    r->capacity = add;
+    r->owner = this;
+    std::size_t built = 0;
+    FP_TRY {
+      r->live.init(add);
+      if (objects_.pre_initialized())
+        for (; built < add; ++built) objects_.prepare(slot_at(*r, built));
+    }
+    FP_CATCH_ALL {
+      while (built > 0) objects_.dispose(slot_at(*r, --built));
+      r->~Region();
+      detail::release_bytes(memory);
+      FP_RETHROW;
+    }
+    detail::poison_slots(r->start, add, slot_shape());
+    r->next = grown_.load(std::memory_order_relaxed);
+    grown_.store(r, std::memory_order_release);
+    grown_capacity_.fetch_add(add, std::memory_order_relaxed);
+    fresh_.store(r, std::memory_order_release);
+    return true;
   }
   FP_FAST_PATH void give_slot(void* slot) noexcept {
     unsigned cell = detail::thread_cell();
@@ -330,22 +446,25 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
     free_.push(link_of(slot));
   }
   void undo_take(void* slot) noexcept {
-    if constexpr (detail::kChecked) live_.unmark(index_of(slot));
+    if constexpr (detail::kChecked)
+      if (Region* r = region_of(slot)) r->live.unmark(index_of(*r, slot));
     unsigned cell = detail::thread_cell();
     if constexpr (kStatisticsEnabled) detail::cell_add(cells_[cell].allocations, cell, kMinusOne);
     push_listed(slot, cell);
   }
   bool owns_slot(const void* slot) const noexcept {
-    auto* c = static_cast<const char*>(slot);
-    return c >= start_ && c < start_ + capacity_ * layout_.slot_size &&
-           static_cast<std::size_t>(c - start_) % layout_.slot_size == 0;
+    const Region* r = region_of(slot);
+    return r != nullptr && static_cast<std::size_t>(static_cast<const char*>(slot) - r->start) %
+                                   layout_.slot_size ==
+                               0;
   }
   void check_release(void* slot, const T* object) noexcept {
-    if (!owns_slot(slot) || index_of(slot) >= bump_.load(std::memory_order_relaxed))
+    Region* r = owns_slot(slot) ? region_of(slot) : nullptr;
+    if (r == nullptr || index_of(*r, slot) >= r->bump.load(std::memory_order_relaxed))
       engine::fatal(detail::PoolMessage<"LockFreePool", T,
                                         "destroy of a pointer that is not from this pool">::c_str(),
                     object);
-    if (!live_.unmark(index_of(slot)))
+    if (!r->live.unmark(index_of(*r, slot)))
       engine::fatal(detail::PoolMessage<"LockFreePool", T, "double destroy">::c_str(), object);
   }
   auto& objects() noexcept { return objects_; }
@@ -354,12 +473,16 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
   // Read-mostly fields first; the contended words each get a cache line of their own.
   detail::SlotLayout layout_;
   detail::Objects<T> objects_;
-  char* start_ = nullptr;
-  std::size_t capacity_;
-  detail::LiveBits live_;
-  bool caller_storage_ = false;  // start_ is the caller's: never released here
+  bool caller_storage_ = false;  // first_.start is the caller's: never released here
+  bool grows_;
+  std::size_t max_capacity_;
+  GrowthStrategy growth_;
+  std::atomic<Region*> grown_{nullptr};  // newest first
+  std::atomic<std::size_t> grown_capacity_{0};
+  detail::SpinLock grow_lock_;
   alignas(64) engine::AtomicFreeList free_;
-  alignas(64) std::atomic<std::size_t> bump_{0};
+  Region first_;                          // its bump has a cache line of its own
+  std::atomic<Region*> fresh_{&first_};   // the region with never-used slots, if any
   Cell cells_[detail::kThreadCells + 1];  // [kSharedCell]: threads without a cell of their own
 };
 

@@ -21,6 +21,7 @@
 
 #include "fastpool/detail/spin_lock.hpp"
 #include "fastpool/engine/growing_pool.hpp"
+#include "fastpool/errors.hpp"
 #include "fastpool/fastpool.h"
 
 namespace fastpool {
@@ -113,7 +114,7 @@ class BasicPoolResource : public std::pmr::memory_resource {
     } else {
       p = fp_aligned_alloc(align < 16 ? 16 : align, bytes);
     }
-    if (p == nullptr) throw std::bad_alloc();
+    if (p == nullptr) detail::raise<std::bad_alloc>();
     return p;
   }
 

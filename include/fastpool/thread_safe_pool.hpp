@@ -12,8 +12,12 @@
 // through the misuse checks under the lock; neither does BitmapStrategy (lowest address
 // first).
 //
-// Invariants: a cached slot is counted as used by the run and holds no live object;
-// in_use() == run.in_use() - number of cached slots.
+// Growth (a config that names a growth or a max_capacity): past the run's capacity, a
+// chain of chunks (detail/chunk_chain.hpp) grows by the config's strategy, in whole
+// chunks, behind the same lock; the run is used first.
+//
+// Invariants: a cached slot is counted as used by the run or the chain and holds no live
+// object; in_use() == run.in_use() + chain.in_use() - number of cached slots.
 #pragma once
 
 #include <array>
@@ -21,6 +25,7 @@
 #include <mutex>
 #include <type_traits>
 
+#include "fastpool/detail/chunk_chain.hpp"
 #include "fastpool/detail/pool_front.hpp"
 #include "fastpool/detail/slot_run.hpp"
 #include "fastpool/detail/spin_lock.hpp"
@@ -30,8 +35,8 @@ namespace fastpool {
 FP_MODE_BEGIN
 
 // Any thread may allocate, and any thread may release a handle. SharedHandles from it
-// count atomically. Never grows. peak_usage is exact when one thread uses the pool, and
-// may exceed the true peak by the number of threads' cached slots otherwise.
+// count atomically. Grows only when its config says so. peak_usage is exact when one thread uses
+// the pool, and may exceed the true peak by the number of threads' cached slots otherwise.
 template <class T, SlotStrategy Strategy = FreeListStrategy>
 class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, true>,
                        public detail::RunStorage<detail::SlotRun<T, Strategy, "ThreadSafePool">> {
@@ -40,11 +45,15 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
 
   explicit ThreadSafePool(std::size_t capacity)
       : ThreadSafePool(PoolConfig<T>::with_capacity(capacity)) {}
-  explicit ThreadSafePool(const PoolConfig<T>& config) : run_(config) {}
-  // Effects: over the caller's storage, as FixedPool's.
+  // Effects: a pool of config.capacity() slots; growing past them when config.grows().
+  explicit ThreadSafePool(const PoolConfig<T>& config)
+      : run_(config), grows_(config.grows()), chain_(config, true, config.capacity()) {}
+  // Effects: over the caller's storage, as FixedPool's (growth, if configured, takes
+  // memory from the engine).
   ThreadSafePool(std::span<std::byte> storage, std::size_t capacity)
       : ThreadSafePool(storage, PoolConfig<T>::with_capacity(capacity)) {}
-  ThreadSafePool(std::span<std::byte> storage, const PoolConfig<T>& config) {
+  ThreadSafePool(std::span<std::byte> storage, const PoolConfig<T>& config)
+      : grows_(config.grows()), chain_(config, true, config.capacity()) {
     run_.init(config, storage);
   }
   ThreadSafePool(const ThreadSafePool&) = delete;
@@ -52,19 +61,40 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
   // REQUIRES: no object in use, and no other thread using the pool.
   ~ThreadSafePool() {
     this->retire_statistics();
+    if constexpr (detail::kChecked)
+      if (chain_.in_use() != 0) detail::fatal_in_use<Destroyed>(in_use(), this);
     run_.template destroy<Destroyed>();
   }
 
-  std::size_t capacity() const noexcept { return run_.capacity(); }
-  // Returns: a snapshot; other threads may change it at once.
+  // Returns: snapshots; other threads may change them at once.
+  std::size_t capacity() const noexcept {
+    std::lock_guard guard(lock_);
+    return run_.capacity() + chain_.capacity();
+  }
   std::size_t available() const noexcept { return capacity() - in_use(); }
   std::size_t in_use() const noexcept {
     std::lock_guard guard(lock_);
-    return run_.in_use() - cached_slots();
+    return run_.in_use() + chain_.in_use() - cached_slots();
+  }
+  // Effects: gives every grown chunk with no object in use back to the system.
+  // Returns: the number of slots given back.
+  std::size_t shrink_to_fit() noexcept {
+    std::lock_guard guard(lock_);
+    return chain_.shrink_to_fit();
   }
   PoolStatistics statistics() const noexcept {
     std::lock_guard guard(lock_);
     PoolStatistics s = run_.statistics();
+    PoolStatistics g = chain_.statistics();
+    s.capacity += g.capacity;
+    s.in_use += g.in_use;
+    s.growth_count = g.growth_count;
+    if constexpr (kStatisticsEnabled) {
+      s.peak_usage += g.peak_usage;
+      s.total_allocations += g.total_allocations;
+      s.total_deallocations += g.total_deallocations;
+      s.allocation_failures += g.allocation_failures;
+    }
     if constexpr (kCached) {
       s.in_use -= cached_slots();
       if constexpr (kStatisticsEnabled) {
@@ -99,7 +129,8 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
     return n;
   }
 
-  FP_FAST_PATH void* take_slot() noexcept {
+  // Throws: what the growth function or the initializer throws while the pool grows.
+  FP_FAST_PATH void* take_slot() {
     if constexpr (kCached) {
       unsigned cell = detail::thread_cell();
       Cell& c = cells_[cell];
@@ -112,16 +143,27 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
         }
       lock_.lock();
       void* slot = run_.template take_slot<false>();
+      if (FP_UNLIKELY(slot == nullptr) && grows_ && chain_.in_use() < chain_.capacity())
+        slot = chain_.take_slot();  // a free slot, so no growth and nothing thrown
       lock_.unlock();
       if (FP_UNLIKELY(slot == nullptr)) slot = take_cached_elsewhere();
       return slot;
     } else {
       std::lock_guard guard(lock_);
-      return run_.take_slot();
+      if (void* slot = run_.template take_slot<false>()) return slot;
+      return take_grown();
     }
   }
-  // The run is empty: a slot parked in some thread's cell, else a counted failure.
-  FP_SLOW_PATH void* take_cached_elsewhere() noexcept {
+  // Under the lock, the run empty: a slot of the chain, which grows if it must; else a
+  // counted failure.
+  void* take_grown() {
+    if (grows_) return chain_.take_slot();  // counts its own failures
+    run_.count_failure();
+    return nullptr;
+  }
+  // The run and the chain are empty: a slot parked in some thread's cell, else growth,
+  // else a counted failure.
+  FP_SLOW_PATH void* take_cached_elsewhere() {
     for (Cell& c : cells_)
       if (c.cached.load(std::memory_order_relaxed) != nullptr)
         if (void* slot = c.cached.exchange(nullptr, std::memory_order_acquire)) {
@@ -131,9 +173,8 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
           return slot;
         }
     std::lock_guard guard(lock_);
-    void* slot = run_.template take_slot<false>();  // a release may have landed meanwhile
-    if (slot == nullptr) run_.count_failure();
-    return slot;
+    if (void* slot = run_.template take_slot<false>()) return slot;  // a release landed
+    return take_grown();
   }
   FP_FAST_PATH void give_slot(void* slot) noexcept {
     if constexpr (kCached) {
@@ -152,7 +193,10 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
       }
     }
     std::lock_guard guard(lock_);
-    run_.give_slot(slot);
+    if (FP_LIKELY(run_.spans(slot)))
+      run_.give_slot(slot);
+    else
+      chain_.give_slot(slot);
   }
   void undo_take(void* slot) noexcept {
     if constexpr (kCached) {
@@ -162,14 +206,25 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
       give_slot(slot);
     } else {
       std::lock_guard guard(lock_);
-      run_.undo_take(slot);
+      if (run_.spans(slot))
+        run_.undo_take(slot);
+      else
+        chain_.undo_take(slot);
     }
   }
-  // The slot range never changes, so no lock is needed.
-  bool owns_slot(const void* slot) const noexcept { return run_.owns_slot(slot); }
+  // The run's slot range never changes, so it needs no lock; the chain's does.
+  bool owns_slot(const void* slot) const noexcept {
+    if (run_.owns_slot(slot)) return true;
+    if (!grows_) return false;
+    std::lock_guard guard(lock_);
+    return chain_.owns_slot(slot);
+  }
   void check_release(void* slot, const T* object) noexcept {
     std::lock_guard guard(lock_);
-    run_.check_release(slot, object);
+    if (run_.spans(slot) || !grows_)
+      run_.check_release(slot, object);
+    else
+      chain_.check_release(slot, object);
   }
   auto& objects() noexcept { return run_.objects(); }
   const auto& objects() const noexcept { return run_.objects(); }
@@ -177,6 +232,8 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
 
   mutable detail::SpinLock lock_;
   detail::SlotRun<T, Strategy, "ThreadSafePool"> run_;
+  bool grows_ = false;
+  detail::ChunkChain<T, Strategy, "ThreadSafePool"> chain_;  // empty unless grows_
   // Per-thread caches (none for BitmapStrategy); [kSharedCell] is never used.
   std::array<Cell, kHasCells ? detail::kThreadCells + 1 : 0> cells_;
 };

@@ -76,8 +76,10 @@ void churn(Pool& pool, int threads, int rounds, std::size_t per_thread) {
     all.push_back(pool.allocate());
     distinct.insert(all.back().get());
   }
-  CHECK(distinct.size() == pool.capacity());
-  CHECK_FALSE(pool.try_allocate());
+  std::size_t capacity = pool.capacity();
+  CHECK(distinct.size() == capacity);
+  OwnedHandle<Slot> extra = pool.try_allocate();  // only by growing
+  CHECK((!extra || pool.capacity() > capacity));
 }
 
 unsigned cores() {
@@ -90,6 +92,56 @@ TEST_CASE_TEMPLATE("concurrency: short churn", Pool, ThreadSafePool<Slot>, LockF
   Pool pool(64);
   churn(pool, 2, 300, 40);
   churn(pool, 8, 100, 16);
+}
+
+// Growth: from 16 slots by 16 at a time up to 256, while threads churn; the churn's own
+// final check takes the whole (grown) capacity again, all distinct; then one thread takes
+// everything up to the maximum.
+TEST_CASE_TEMPLATE("concurrency: shared pools grow under churn, up to their maximum", Pool,
+                   ThreadSafePool<Slot>, LockFreePool<Slot>, ThreadSafePool<Slot, BitmapStrategy>) {
+  Pool pool(PoolConfig<Slot>::builder()
+                .capacity(16)
+                .growth(GrowthStrategy::linear(16))
+                .max_capacity(256)
+                .build());
+  churn(pool, 8, 400, 64);
+  std::vector<OwnedHandle<Slot>> all;
+  while (OwnedHandle<Slot> h = pool.try_allocate()) all.push_back(std::move(h));
+  CHECK(all.size() == 256);
+  CHECK(pool.capacity() == 256);
+  CHECK(pool.statistics().growth_count == 15);
+  all.clear();
+  churn(pool, 2, 300, 100);
+}
+
+TEST_CASE_TEMPLATE("concurrency: a shared pool grows only when its config says so", Pool,
+                   ThreadSafePool<int>, LockFreePool<int>) {
+  Pool fixed(PoolConfig<int>::builder().capacity(2).build());
+  auto a = fixed.allocate(1), b = fixed.allocate(2);
+  CHECK_FALSE(fixed.try_allocate(3));
+  CHECK(fixed.capacity() == 2);
+  Pool growing(
+      PoolConfig<int>::builder().capacity(2).growth(GrowthStrategy::exponential(2)).build());
+  std::vector<OwnedHandle<int>> held;
+  for (int i = 0; i < 1000; ++i) held.push_back(growing.allocate(i));
+  CHECK(growing.capacity() >= 1000);
+  for (int i = 0; i < 1000; ++i) {
+    CHECK(*held[static_cast<std::size_t>(i)] == i);
+    CHECK(growing.owns(held[static_cast<std::size_t>(i)].get()));
+  }
+  CHECK_FALSE(growing.owns(a.get()));
+  held.clear();
+  CHECK(growing.in_use() == 0);
+}
+
+TEST_CASE_TEMPLATE("concurrency: hammer, growing shared pools", Pool, ThreadSafePool<Slot>,
+                   LockFreePool<Slot>) {
+  Pool pool(PoolConfig<Slot>::builder()
+                .capacity(8)
+                .growth(GrowthStrategy::exponential(1.5))
+                .max_capacity(2048)
+                .build());
+  churn(pool, static_cast<int>(cores()) * 2, 5000, 200);
 }
 
 TEST_CASE_TEMPLATE("concurrency: hammer, all cores and oversubscribed", Pool, ThreadSafePool<Slot>,

@@ -26,14 +26,18 @@ constexpr std::size_t round_up(std::size_t n, std::size_t align) noexcept {
   return (n + align - 1) & ~(align - 1);
 }
 
-// Returns: `size` bytes aligned to `align`. Throws: bad_alloc.
+// Returns: `size` bytes aligned to `align`, or null.
 // Pool storage: fastpool's engine, or under ASan the C allocator ASan watches
 // (detail/poison.hpp).
-inline void* allocate_bytes(std::size_t align, std::size_t size) {
+inline void* try_allocate_bytes(std::size_t align, std::size_t size) noexcept {
   align = std::max<std::size_t>(align, 16);
-  void* p = kAsan ? std::aligned_alloc(align, round_up(size, align))
-                  : fp_aligned_alloc(align, round_up(size, 16));
-  if (p == nullptr) throw std::bad_alloc();
+  return kAsan ? std::aligned_alloc(align, round_up(size, align))
+               : fp_aligned_alloc(align, round_up(size, 16));
+}
+// Returns: as try_allocate_bytes, never null. Throws: bad_alloc.
+inline void* allocate_bytes(std::size_t align, std::size_t size) {
+  void* p = try_allocate_bytes(align, size);
+  if (p == nullptr) detail::raise<std::bad_alloc>();
   return p;
 }
 inline void release_bytes(void* p) noexcept {
@@ -55,9 +59,10 @@ struct CallerStorage {
   static void* check(std::span<std::byte> storage, std::size_t used, std::size_t slots,
                      std::size_t align) {
     if (storage.size() < required(used, slots))
-      throw config_error("storage", "too small for the capacity (see required_bytes)");
+      detail::raise<config_error>("storage", "too small for the capacity (see required_bytes)");
     auto at = reinterpret_cast<std::uintptr_t>(storage.data());
-    if (at % align != 0) throw config_error("storage", "not aligned to the slots' alignment");
+    if (at % align != 0)
+      detail::raise<config_error>("storage", "not aligned to the slots' alignment");
     return reinterpret_cast<void*>((at + used + 7) & ~std::uintptr_t{7});
   }
 };
@@ -128,11 +133,12 @@ class Objects {
       ::new (static_cast<void*>(o)) T(std::forward<Args>(args)...);
     }
     if constexpr (HasOnAcquire<T>) {
-      try {
+      FP_TRY {
         pool_access::acquire(*o);
-      } catch (...) {
+      }
+      FP_CATCH_ALL {
         if (!pre_initialized_) o->~T();
-        throw;
+        FP_RETHROW;
       }
     }
     return o;
@@ -155,7 +161,7 @@ class Objects {
     if constexpr (std::is_move_assignable_v<T>)
       o = T(std::forward<Args>(args)...);
     else
-      throw std::logic_error(
+      detail::raise<std::logic_error>(
           "fastpool: allocate(args...) on a pre-initialised pool needs a "
           "move-assignable T");
   }

@@ -45,7 +45,7 @@ class PoolFront {
   template <class... Args>
   [[nodiscard]] FP_FAST_PATH handle allocate(Args&&... args) {
     T* o = make(std::forward<Args>(args)...);
-    if (FP_UNLIKELY(o == nullptr)) throw pool_exhausted();
+    if (FP_UNLIKELY(o == nullptr)) detail::raise<pool_exhausted>();
     return HandleAccess::make(o, &self());
   }
 
@@ -83,7 +83,7 @@ class PoolFront {
   template <class... Args>
   [[nodiscard]] T* create(Args&&... args) {
     T* o = make(std::forward<Args>(args)...);
-    if (FP_UNLIKELY(o == nullptr)) throw pool_exhausted();
+    if (FP_UNLIKELY(o == nullptr)) detail::raise<pool_exhausted>();
     return o;
   }
   // Returns: a new object, or null when the pool is exhausted.
@@ -141,21 +141,22 @@ class PoolFront {
       void* slot = self().take_slot();
       if (slot == nullptr) {
         for (void* s : slots) undo(s);
-        throw pool_exhausted();
+        detail::raise<pool_exhausted>();
       }
       open_slot(slot);
       slots.push_back(slot);
     }
     std::size_t built = 0;
-    try {
+    FP_TRY {
       for (auto&& value : values) {
         T* o = self().objects().hand_out(slots[built], std::forward<decltype(value)>(value));
         ++built;
         out.push_back(HandleAccess::make(o, &self()));
       }
-    } catch (...) {
+    }
+    FP_CATCH_ALL {
       for (std::size_t i = built; i < n; ++i) undo(slots[i]);
-      throw;  // `out` returns the objects already built
+      FP_RETHROW;  // `out` returns the objects already built
     }
     return out;
   }
@@ -171,11 +172,12 @@ class PoolFront {
     if constexpr (std::is_nothrow_constructible_v<T, Args...> && !HasOnAcquire<T>) {
       return self().objects().hand_out(slot, std::forward<Args>(args)...);
     } else {
-      try {
+      FP_TRY {
         return self().objects().hand_out(slot, std::forward<Args>(args)...);
-      } catch (...) {
+      }
+      FP_CATCH_ALL {
         undo(slot);
-        throw;
+        FP_RETHROW;
       }
     }
   }

@@ -94,7 +94,7 @@ class SlotRun {
     objects_ = ObjectsT(config);
     std::size_t n = config.capacity();
     std::size_t limit = std::numeric_limits<std::uint32_t>::max() / layout_.slot_size;
-    if (n > limit) throw config_error("capacity", "too large for one pool");
+    if (n > limit) detail::raise<config_error>("capacity", "too large for one pool");
     std::size_t index = round_up(Engine::index_bytes(n), layout_.align);
     void* memory;
     void* bits = nullptr;
@@ -107,14 +107,15 @@ class SlotRun {
     }
     char* slots = static_cast<char*>(memory) + index;
     std::size_t built = 0;
-    try {
+    FP_TRY {
       live_.init(n, bits);
       if (objects_.pre_initialized())
         for (; built < n; ++built) objects_.prepare(slots + built * layout_.slot_size);
-    } catch (...) {
+    }
+    FP_CATCH_ALL {
       while (built > 0) objects_.dispose(slots + --built * layout_.slot_size);
       if (!caller_storage_) release_bytes(memory);
-      throw;
+      FP_RETHROW;
     }
     memory_ = memory;
     engine_.init(slots, layout_.slot_size, n, memory, layout_.link_offset);
@@ -156,6 +157,11 @@ class SlotRun {
     if constexpr (kChecked) live_.unmark(engine_.index_of(slot));
     counters_.on_undo();
     engine_.deallocate(slot);
+  }
+  // True when `slot` lies in this run's slots (no check that it starts one).
+  bool spans(const void* slot) const noexcept {
+    auto* c = static_cast<const char*>(slot);
+    return c >= engine_.start() && c < engine_.end();
   }
   bool owns_slot(const void* slot) const noexcept {
     auto* c = static_cast<const char*>(slot);
