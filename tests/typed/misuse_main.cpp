@@ -10,6 +10,13 @@ struct Widget {
   int value = 0;
 };
 
+// The seed guide's gotcha: the handle outlives its pool. Checked mode stops it where the
+// pool goes (its destructor sees the object still out), before the handle can be used.
+fastpool::OwnedHandle<Widget> make_widget() {
+  fastpool::FixedPool<Widget> pool(4);
+  return pool.allocate(Widget{42});
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
   const char* c = argv[1];
@@ -36,6 +43,16 @@ int main(int argc, char** argv) {
     fastpool::GrowingPool<Widget> pool(4);
     fastpool::GrowingPool<Widget> other(4);
     Widget* w = other.create();
+    pool.destroy(w);
+  } else if (std::strcmp(c, "handle_outlives_pool") == 0) {
+    auto h = make_widget();
+    std::printf("%d\n", h->value);
+  } else if (std::strcmp(c, "growing_shared_double") == 0) {
+    fastpool::ThreadSafePool<Widget> pool(
+        fastpool::PoolConfig<Widget>::builder().capacity(1).max_capacity(8).build());
+    auto first = pool.allocate();
+    Widget* w = pool.create();  // from the grown chain
+    pool.destroy(w);
     pool.destroy(w);
   } else if (std::strcmp(c, "lockfree_double") == 0) {
     fastpool::LockFreePool<Widget> pool(4);
