@@ -19,14 +19,22 @@ defs=""
 [ "$stats" = ON ] && defs="-DFASTPOOL_STATS=1"
 flags="-std=c++20 -O2 -DNDEBUG $defs -I$root/include"
 g++ $flags "$root/bench/typed/pair_count.cpp" "$build/libfastpool.a" -pthread -o "$build/pair_count"
+# Checked mode for this translation unit only, over the same library (include/fastpool
+# detail/diagnostics.hpp): what the misuse checks cost.
+g++ $flags -DFASTPOOL_SECURE=1 "$root/bench/typed/pair_count.cpp" "$build/libfastpool.a" -pthread \
+  -o "$build/pair_count_checked"
+g++ $flags "$root/bench/typed/overhead.cpp" "$build/libfastpool.a" -pthread -o "$build/overhead"
 g++ $flags "$root/bench/typed/typed_pools_bench.cpp" "$build/libfastpool.a" -lbenchmark -pthread \
   -o "$build/bench_typed_pools"
 
-ir() {  # total instructions of one run
-  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$build/pair_count" "$1" "$2" 2>&1 |
+ir() {  # total instructions of one run: ir PROGRAM CASE N
+  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$1" "$2" "$3" 2>&1 |
     sed -n 's/.*refs: *\([0-9,]*\).*/\1/p' | tr -d ,
 }
-per_pair() { echo $(( ($(ir "$1" 200000) - $(ir "$1" 100000)) / 100000 )); }
+per_pair() {  # per_pair CASE [PROGRAM]
+  local prog="${2:-$build/pair_count}"
+  echo $(( ($(ir "$prog" "$1" 200000) - $(ir "$prog" "$1" 100000)) / 100000 ))
+}
 echo "== $(date -u +%Y-%m-%d) on $(uname -m), $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1),"\
   "$(nproc) cores, $(g++ -dumpfullversion) -O2, FASTPOOL_STATS=$stats"
 echo "== callgrind: instructions per allocate+release pair (target <= 12)"
@@ -34,7 +42,8 @@ echo "   handle: auto h = pool.allocate(x) (pool-typed handle); erased: OwnedHan
 echo "   raw: pool.create(x) + pool.destroy(p). 'without' subtracts the bare loop."
 loop=$(per_pair loop)
 printf "%-16s %s\n" "loop alone" "$loop"
-printf "%-16s %-26s %-26s %s\n" "pool" "handle (with/without loop)" "erased (with/without)" "raw (with/without)"
+printf "%-16s %-26s %-26s %-26s %s\n" "pool" "handle (with/without loop)" "erased (with/without)" \
+  "raw (with/without)" "checked handle (without)"
 for k in fixed thread-local fixed-stack thread-safe lock-free; do
   line=$(printf "%-16s" "$k")
   for mode in "" -erased -raw; do
@@ -42,8 +51,11 @@ for k in fixed thread-local fixed-stack thread-safe lock-free; do
     n=$(per_pair "$k$mode")
     line="$line $(printf "%-26s" "$n / $((n - loop))")"
   done
-  echo "$line"
+  echo "$line $(( $(per_pair "$k" "$build/pair_count_checked") - loop ))"
 done
+
+echo "== memory overhead, measured (engine bytes for 1000 and 1 001 000 slots; README table)"
+"$build/overhead"
 
 echo "== Google Benchmark (median of 5, repetitions interleaved at random, real time; ns per iteration:"
 echo "   one pair, or 8, 32 or 64 pairs for bursts; with threads, wall time / all threads' iterations)"
@@ -79,6 +91,14 @@ for n in ["BM_FixedPool", "BM_ThreadLocalPool", "BM_FixedPool_Raw"]:
     if get(n): print(f"{n}: {best[0] / get(n):.2f}x faster than the best new/delete (target >= 3x)")
 ts, fx = get("BM_ThreadSafePool/real_time/threads:1"), get("BM_FixedPool")
 if ts and fx: print(f"ThreadSafePool uncontended / FixedPool: {ts / fx:.2f} (target <= 2)")
+lin, exp = get("BM_GrowingChurn_Linear100"), get("BM_GrowingChurn_Exponential2")
+if lin and exp:
+    print(f"GrowingPool random release+allocate, 1200 chunks: linear(100) {lin:.1f} ns,"
+          f" exponential(2) {exp:.1f} ns (ratio {lin / exp:.2f})")
+fa, pmr = get("BM_Frame_FrameArena"), get("BM_Frame_PmrMonotonic")
+if fa and pmr:
+    print(f"Frame of 64 x 32 B: FrameArena {fa / 64:.2f} ns/object, pmr::monotonic_buffer_resource"
+          f" {pmr / 64:.2f} ns/object ({pmr / fa:.2f}x)")
 # LockFreePool vs ThreadSafePool, same pattern and thread count, same run: ts/lf > 1
 # means LockFreePool is faster.
 print("LockFreePool vs ThreadSafePool (same run; ratio > 1: LockFreePool faster; target: faster at 2 threads)")

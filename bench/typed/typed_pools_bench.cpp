@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <memory_resource>
 #include <vector>
 
 #include "fastpool/fastpool.hpp"
@@ -100,6 +101,39 @@ void BM_GrowingChurn_Exponential2(benchmark::State& state) {
   growing_churn(state, fastpool::GrowthStrategy::exponential(2));
 }
 BENCHMARK(BM_GrowingChurn_Exponential2);
+
+// A frame: 64 objects of 32 bytes bump-allocated, then all given back at once; FrameArena
+// against std::pmr::monotonic_buffer_resource over the same buffer (the standard's
+// monotonic allocator). One iteration is one frame.
+struct Particle {
+  float x, y, vx, vy, life, size, spin, alpha;
+};
+constexpr int kFrameObjects = 64;
+alignas(64) std::byte g_frame_buffer[kFrameObjects * sizeof(Particle) * 2];
+
+void BM_Frame_FrameArena(benchmark::State& state) {
+  fastpool::FrameArena arena(g_frame_buffer);
+  for (auto _ : state) {
+    for (int i = 0; i < kFrameObjects; ++i) escape(arena.create<Particle>());
+    arena.reset();
+  }
+}
+BENCHMARK(BM_Frame_FrameArena);
+
+void BM_Frame_PmrMonotonic(benchmark::State& state) {
+  std::pmr::monotonic_buffer_resource arena(g_frame_buffer, sizeof g_frame_buffer,
+                                            std::pmr::null_memory_resource());
+  std::pmr::polymorphic_allocator<Particle> alloc(&arena);
+  for (auto _ : state) {
+    for (int i = 0; i < kFrameObjects; ++i) {
+      Particle* p = alloc.allocate(1);
+      alloc.construct(p);
+      escape(p);
+    }
+    arena.release();
+  }
+}
+BENCHMARK(BM_Frame_PmrMonotonic);
 
 // Shared pools: one pool for all benchmark threads; Threads(1) is the uncontended case.
 fastpool::ThreadSafePool<Obj64>& thread_safe_pool() {

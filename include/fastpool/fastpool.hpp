@@ -5,6 +5,7 @@
 //   ThreadLocalPool<T>  owned by its creating thread (checked in debug builds)
 //   ThreadSafePool<T>   shared by threads, behind a lock
 //   LockFreePool<T>     shared by threads, lock-free
+//   FrameArena          monotonic bump allocation with mark/rewind/reset
 //   OwnedHandle / SharedHandle / WeakHandle, PoolConfig<T>, GrowthStrategy,
 //   StackStrategy / FreeListStrategy / BitmapStrategy, PoolStatistics,
 //   Allocator<T> (std allocator), PoolResource / UnsyncPoolResource (std::pmr).
@@ -16,6 +17,7 @@
 #include "fastpool/config.hpp"
 #include "fastpool/errors.hpp"
 #include "fastpool/fixed_pool.hpp"
+#include "fastpool/frame_arena.hpp"
 #include "fastpool/growing_pool.hpp"
 #include "fastpool/growth.hpp"
 #include "fastpool/handles.hpp"

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -87,4 +88,19 @@ TEST_CASE("a LockFreePool over caller storage, shared by threads") {
   CHECK(pool.in_use() == 0);
   CHECK_THROWS_AS(Pool(std::span<std::byte>(buf).first(Pool::required_bytes(kCap) - 1), kCap),
                   config_error);
+}
+
+TEST_CASE("storage: the default strategy keeps no bookkeeping beside the slots") {
+  // 8-byte objects: the slots, then only the live bits checked code uses (1 bit a slot,
+  // reserved in every mode so that one buffer size fits both).
+  constexpr std::size_t n = 64000;
+  CHECK(FixedPool<std::uint64_t>::required_bytes(n) == n * 8 + 7 + n / 8);
+  CHECK(FixedPool<std::uint64_t, StackStrategy>::required_bytes(n) == n * 16 + 7 + n / 8);
+  // Pre-initialised: the link sits behind the object, one word.
+  auto config = PoolConfig<std::uint64_t>::builder()
+                    .capacity(n)
+                    .pre_initialize(true)
+                    .initializer([] { return std::uint64_t{5}; })
+                    .build();
+  CHECK(FixedPool<std::uint64_t>::required_bytes(config) == n * 16 + 7 + n / 8);
 }
