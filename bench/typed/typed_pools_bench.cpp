@@ -90,7 +90,6 @@ void growing_churn(benchmark::State& state, fastpool::GrowthStrategy growth) {
     live[k] = pool.create(++i);
     escape(live[k]);
   }
-  state.counters["chunks"] = static_cast<double>(pool.chunk_count());
   for (Obj64* p : live) pool.destroy(p);
 }
 void BM_GrowingChurn_Linear100(benchmark::State& state) {

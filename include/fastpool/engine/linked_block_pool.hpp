@@ -4,10 +4,14 @@
 // engines takes blocks from the tail one at a time, so touched_blocks() is the peak.
 // Same interface as FixedBlockPool.
 //
+// The list links link words, not blocks: head_ and every link point at the next free
+// block's link word, so that popping and pushing chain through memory with no offset in
+// between (the offset only turns a link word into its block, off that chain).
+//
 // Invariants:
-//   BlockRun's; head_ is null or the first of free_count_ distinct touched blocks, each
-//   linked to the next through its word at link_offset_, the last to null; none of them
-//   is handed out; the tail is only taken from when the list is empty.
+//   BlockRun's; head_ is null or the link word of the first of free_count_ distinct
+//   touched blocks, each linking to the next one's link word, the last to null; none of
+//   them is handed out; the tail is only taken from when the list is empty.
 #pragma once
 
 #include "fastpool/engine/block_run.hpp"
@@ -32,10 +36,10 @@ class LinkedBlockPool : public BlockRun {
 
   // A free block, most recently returned first; null when the pool is full.
   FP_FAST_PATH void* allocate() noexcept {
-    if (void* b = head_; FP_LIKELY(b != nullptr)) {
-      head_ = load_link(link_of(b));
+    if (void** link = head_; FP_LIKELY(link != nullptr)) {
+      head_ = static_cast<void**>(load_link(link));
       --free_count_;
-      return b;
+      return reinterpret_cast<char*>(link) - link_offset_;
     }
     return take_from_tail();
   }
@@ -43,8 +47,9 @@ class LinkedBlockPool : public BlockRun {
   // REQUIRES: `block` was handed out by this pool and not returned since.
   FP_FAST_PATH void deallocate(void* block) noexcept {
     FP_ASSERT(contains(block));
-    store_link(link_of(block), head_);
-    head_ = block;
+    void** link = link_of(block);
+    store_link(link, head_);
+    head_ = link;
     ++free_count_;
   }
 
@@ -64,8 +69,8 @@ class LinkedBlockPool : public BlockRun {
     *at = v;
   }
 
-  // Hot fields first: the fast path reads head_, free_count_ and link_offset_ only.
-  void* head_ = nullptr;
+  // Hot fields first: the fast paths read these three only.
+  void** head_ = nullptr;  // the link word of the first free block
   std::size_t free_count_ = 0;
   std::size_t link_offset_ = 0;
 };
