@@ -143,8 +143,7 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
         }
       lock_.lock();
       void* slot = run_.template take_slot<false>();
-      if (FP_UNLIKELY(slot == nullptr) && grows_ && chain_.in_use() < chain_.capacity())
-        slot = chain_.take_slot();  // a free slot, so no growth and nothing thrown
+      if (FP_UNLIKELY(slot == nullptr) && grows_) slot = take_free_grown();
       lock_.unlock();
       if (FP_UNLIKELY(slot == nullptr)) slot = take_cached_elsewhere();
       return slot;
@@ -154,9 +153,14 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
       return take_grown();
     }
   }
+  // Under the lock, the run empty: a free slot of the chain, or null (no growth, so
+  // nothing is thrown).
+  FP_SLOW_PATH void* take_free_grown() noexcept {
+    return chain_.in_use() < chain_.capacity() ? chain_.take_slot() : nullptr;
+  }
   // Under the lock, the run empty: a slot of the chain, which grows if it must; else a
   // counted failure.
-  void* take_grown() {
+  FP_SLOW_PATH void* take_grown() {
     if (grows_) return chain_.take_slot();  // counts its own failures
     run_.count_failure();
     return nullptr;
@@ -196,8 +200,9 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
     if (FP_LIKELY(run_.spans(slot)))
       run_.give_slot(slot);
     else
-      chain_.give_slot(slot);
+      give_grown(slot);
   }
+  FP_SLOW_PATH void give_grown(void* slot) noexcept { chain_.give_slot(slot); }
   void undo_take(void* slot) noexcept {
     if constexpr (kCached) {
       // Uncounts the allocation in the cell's hits (the sums are what is reported).
