@@ -123,6 +123,35 @@ TEST_CASE("pre-initialised: allocate(args) assigns; initializer throwing is clea
 }
 
 namespace {
+// Not assignable (a const member): a pre-initialised pool rebuilds its waiting object.
+struct Tagged {
+  const int tag;
+  std::string name;
+  Tagged(int t, std::string n) : tag(t), name(std::move(n)) {
+    if (t < 0) throw std::invalid_argument("negative tag");
+  }
+};
+}  // namespace
+
+TEST_CASE("pre-initialised: allocate(args) on a T that cannot be assigned rebuilds it") {
+  static_assert(!std::is_move_assignable_v<Tagged>);
+  FixedPool<Tagged> pool(PoolConfig<Tagged>::builder()
+                             .capacity(1)
+                             .pre_initialize(true)
+                             .initializer([] { return Tagged(0, "waiting"); })
+                             .build());
+  {
+    auto h = pool.allocate(7, "seven");
+    CHECK(h->tag == 7);
+    CHECK(h->name == "seven");
+  }
+  CHECK_THROWS_AS((void)pool.allocate(-1, "bad"), std::invalid_argument);
+  auto h = pool.allocate();  // the slot holds a fresh waiting object
+  CHECK(h->tag == 0);
+  CHECK(h->name == "waiting");
+}
+
+namespace {
 struct CappedHookedPool : GrowingPool<Hooked> {
   explicit CappedHookedPool(std::size_t n)
       : GrowingPool<Hooked>(PoolConfig<Hooked>::builder().capacity(1).max_capacity(n).build()) {}

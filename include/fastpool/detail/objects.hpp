@@ -129,8 +129,14 @@ class Objects {
       ::new (static_cast<void*>(o)) T(std::forward<Args>(args)...);
     } else if (FP_UNLIKELY(pre_initialized_)) {
       if constexpr (sizeof...(Args) > 0) assign(*o, std::forward<Args>(args)...);
-    } else {
+    } else if constexpr (std::is_constructible_v<T, Args...>) {
       ::new (static_cast<void*>(o)) T(std::forward<Args>(args)...);
+    } else {
+      // allocate() of a T with no default constructor: only a pre-initialised pool,
+      // which hands out its waiting object, can serve it.
+      static_assert(sizeof...(Args) == 0, "T cannot be constructed from these arguments");
+      engine::fatal("allocate(): T has no default constructor and the pool is not pre-initialised",
+                    slot);
     }
     if constexpr (HasOnAcquire<T>) {
       FP_TRY {
@@ -156,14 +162,23 @@ class Objects {
   }
 
  private:
+  // The waiting object of a pre-initialised slot becomes T(args...): assigned, or for a T
+  // that cannot be assigned, rebuilt in place (when that constructor throws, the slot
+  // gets a fresh waiting object from the initializer before the exception goes on).
   template <class... Args>
-  static void assign(T& o, Args&&... args) {
-    if constexpr (std::is_move_assignable_v<T>)
+  void assign(T& o, Args&&... args) {
+    if constexpr (std::is_move_assignable_v<T>) {
       o = T(std::forward<Args>(args)...);
-    else
-      detail::raise<std::logic_error>(
-          "fastpool: allocate(args...) on a pre-initialised pool needs a "
-          "move-assignable T");
+    } else {
+      o.~T();
+      FP_TRY {
+        ::new (static_cast<void*>(&o)) T(std::forward<Args>(args)...);
+      }
+      FP_CATCH_ALL {
+        prepare(&o);
+        FP_RETHROW;
+      }
+    }
   }
 
   bool pre_initialized_ = false;
