@@ -4,11 +4,13 @@
 // rewind(mark) gives back everything allocated since mark(), newest first.
 //
 // Objects with a non-trivial destructor are allowed: create() records the destructor in
-// the arena itself (a 24-byte record before the object), and reset/rewind run those of
+// the arena itself (a 24-byte record after the object), and reset/rewind run those of
 // the objects they give back, in reverse order of creation.
 //
 // Invariants: begin_ <= top_ <= end_; [begin_, top_) is handed out; dtors_ is null or the
-// newest record, each linking to the next older one, all inside [begin_, top_).
+// newest record, each linking to the next older one at a lower address, all inside
+// [begin_, top_), each after the object it destroys (and after what that object's
+// constructor made in the arena).
 #pragma once
 
 #include <cstddef>
@@ -35,7 +37,6 @@ class FrameArena {
   // A point to rewind to: what was allocated after it goes back.
   struct Mark {
     std::byte* top;
-    DtorRecord* dtors;
   };
 
   // Effects: an arena over the caller's storage, which it keeps (no allocation, no system
@@ -60,6 +61,7 @@ class FrameArena {
   // fit. Never throws.
   FP_FAST_PATH void* try_allocate(std::size_t size,
                                   std::size_t align = alignof(std::max_align_t)) noexcept {
+    if (FP_UNLIKELY(align == 0 || (align & (align - 1)) != 0)) return nullptr;
     auto at = (reinterpret_cast<std::uintptr_t>(top_) + align - 1) & ~(align - 1);
     auto limit = reinterpret_cast<std::uintptr_t>(end_);
     if (FP_UNLIKELY(at > limit || limit - at < size)) return nullptr;
@@ -78,27 +80,26 @@ class FrameArena {
   template <class T, class... Args>
   T* try_create(Args&&... args) {
     Mark before = mark();
-    DtorRecord* record = nullptr;
-    if constexpr (!std::is_trivially_destructible_v<T>) {
-      record = static_cast<DtorRecord*>(try_allocate(sizeof(DtorRecord), alignof(DtorRecord)));
-      if (record == nullptr) return nullptr;
-    }
     void* at = try_allocate(sizeof(T), alignof(T));
-    if (at == nullptr) {
-      top_ = before.top;
-      return nullptr;
-    }
+    if (at == nullptr) return nullptr;
     T* object;
     FP_TRY {
       object = ::new (at) T(std::forward<Args>(args)...);
     }
     FP_CATCH_ALL {
-      top_ = before.top;
+      rewind(before);  // objects the constructor made in the arena go too
       FP_RETHROW;
     }
     if constexpr (!std::is_trivially_destructible_v<T>) {
-      *record = {[](void* o) { static_cast<T*>(o)->~T(); }, object, dtors_};
-      dtors_ = record;
+      // After the object, so after whatever its constructor made here: records then lie
+      // newest at the highest address.
+      void* record = try_allocate(sizeof(DtorRecord), alignof(DtorRecord));
+      if (record == nullptr) {
+        object->~T();
+        rewind(before);
+        return nullptr;
+      }
+      dtors_ = ::new (record) DtorRecord{[](void* o) { static_cast<T*>(o)->~T(); }, object, dtors_};
     }
     return object;
   }
@@ -122,12 +123,15 @@ class FrameArena {
     return at == nullptr ? nullptr : ::new (at) T[n];
   }
 
-  Mark mark() const noexcept { return {top_, dtors_}; }
+  Mark mark() const noexcept { return {top_}; }
   // Effects: destroys the objects created since `m`, newest first, and gives their space
-  // back. REQUIRES: m came from this arena, not rewound past since.
+  // back. A mark beyond what is in use (taken before a reset or an earlier rewind) aborts
+  // with a message.
   void rewind(Mark m) noexcept {
-    FP_ASSERT(m.top >= begin_ && m.top <= top_);
-    while (dtors_ != m.dtors) {
+    if (m.top < begin_ || m.top > top_)
+      engine::fatal("FrameArena: rewind to a mark that is no longer in use", m.top);
+    // Records lie in the space they describe: every one at or above the mark goes.
+    while (dtors_ != nullptr && reinterpret_cast<std::byte*>(dtors_) >= m.top) {
       DtorRecord* r = dtors_;
       dtors_ = r->older;
       r->destroy(r->object);
@@ -135,7 +139,7 @@ class FrameArena {
     top_ = m.top;
   }
   // Effects: rewind to the start: every object destroyed, all space free.
-  void reset() noexcept { rewind({begin_, nullptr}); }
+  void reset() noexcept { rewind({begin_}); }
 
   std::size_t capacity() const noexcept { return static_cast<std::size_t>(end_ - begin_); }
   std::size_t used() const noexcept { return static_cast<std::size_t>(top_ - begin_); }

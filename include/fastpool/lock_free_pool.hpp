@@ -254,7 +254,8 @@ class LockFreePool : public detail::PoolFront<LockFreePool<T>, T, true> {
       return nullptr;
     }
     auto* r = static_cast<const Region*>(fp_block_of(slot));
-    return r != nullptr && r->owner == this && spans(*r, slot, layout_.slot_size) ? r : nullptr;
+    if (r == nullptr || fp_usable_size(r) < sizeof(Region)) return nullptr;  // no header
+    return r->owner == this && spans(*r, slot, layout_.slot_size) ? r : nullptr;
   }
   Region* region_of(const void* slot) noexcept {
     return const_cast<Region*>(std::as_const(*this).region_of(slot));

@@ -76,10 +76,19 @@ class ThreadSafePool : public detail::PoolFront<ThreadSafePool<T, Strategy>, T, 
     std::lock_guard guard(lock_);
     return run_.in_use() + chain_.in_use() - cached_slots();
   }
-  // Effects: gives every grown chunk with no object in use back to the system.
-  // Returns: the number of slots given back.
+  // Effects: takes back the slots parked in the threads' caches, then gives every grown
+  // chunk with no object in use back to the system. Returns: the number of slots given
+  // back.
   std::size_t shrink_to_fit() noexcept {
     std::lock_guard guard(lock_);
+    if constexpr (kCached)
+      for (Cell& c : cells_)
+        if (void* slot = c.cached.exchange(nullptr, std::memory_order_acquire)) {
+          if (run_.spans(slot))
+            run_.give_slot(slot);
+          else
+            chain_.give_slot(slot);
+        }
     return chain_.shrink_to_fit();
   }
   PoolStatistics statistics() const noexcept {

@@ -87,3 +87,41 @@ TEST_CASE("arena: arrays and exhaustion through try_create") {
   CHECK(arena.try_create<std::array<char, 2000>>() == nullptr);
   CHECK(v[99] == 99);
 }
+
+TEST_CASE("arena: a constructor that creates in the arena and then throws leaves it whole") {
+  std::vector<int> log;
+  FrameArena arena(4096);
+  struct Parent {
+    Parent(FrameArena& a, std::vector<int>* l) {
+      a.create<Logged>(l, 1);
+      throw std::runtime_error("parent");
+    }
+  };
+  std::size_t used = arena.used();
+  CHECK_THROWS_AS(arena.create<Parent>(arena, &log), std::runtime_error);
+  CHECK(log == std::vector<int>{1});  // the child went with the failed parent
+  CHECK(arena.used() == used);
+  auto* scribble = static_cast<unsigned char*>(arena.allocate(512));
+  for (int i = 0; i < 512; ++i) scribble[i] = 0x41;
+  arena.reset();  // no stale record over the scribbled bytes
+  CHECK(log == std::vector<int>{1});
+}
+
+TEST_CASE("arena: nested creation destroys the outer object first, bad requests are null") {
+  std::vector<int> log;
+  FrameArena arena(4096);
+  struct Outer {
+    Logged* inner;
+    std::vector<int>* log;
+    Outer(FrameArena& a, std::vector<int>* l) : inner(a.create<Logged>(l, 2)), log(l) {}
+    ~Outer() { log->push_back(1); }
+  };
+  auto m = arena.mark();
+  arena.create<Outer>(arena, &log);
+  arena.rewind(m);
+  CHECK(log == std::vector<int>{1, 2});
+  CHECK(arena.try_allocate(16, 0) == nullptr);
+  CHECK(arena.try_allocate(16, 24) == nullptr);
+  CHECK(arena.used() == 0);
+  CHECK_THROWS_AS(FrameArena(~std::size_t{0} - 7), std::bad_alloc);
+}

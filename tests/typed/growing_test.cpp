@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "fastpool/fastpool.hpp"
@@ -138,20 +139,56 @@ TEST_CASE("growing: shrink_to_fit gives empty chunks back, never the first") {
   CHECK(pool.create(7) != nullptr);  // the first chunk still serves
 }
 
-TEST_CASE("growing: shrink_when_empty gives a chunk back when its last object returns") {
+TEST_CASE("growing: a grown ThreadSafePool gives every empty grown chunk back") {
+  ThreadSafePool<long> pool(
+      PoolConfig<long>::builder().capacity(4).growth(GrowthStrategy::linear(4)).build());
+  std::vector<long*> held;
+  for (long i = 0; i < 12; ++i) held.push_back(pool.create(i));
+  CHECK(pool.capacity() == 12);
+  for (long* p : held) pool.destroy(p);  // the last one waits in this thread's cache
+  std::thread([&] { pool.destroy(pool.create(99)); }).join();  // and one in an exited one's
+  CHECK(pool.in_use() == 0);
+  CHECK(pool.shrink_to_fit() == 8);
+  CHECK(pool.capacity() == 4);
+  std::vector<long*> again;
+  for (long i = 0; i < 12; ++i) again.push_back(pool.create(i));  // grows anew
+  CHECK(pool.capacity() == 12);
+  for (long* p : again) pool.destroy(p);
+}
+
+TEST_CASE("growing: owns() and lookups never read past a small foreign block") {
+  GrowingPool<long> pool(4);
+  std::vector<void*> blocks;
+  // Enough 8-byte blocks to reach the end of a segment, where a header read would fault.
+  for (int i = 0; i < 600000; ++i) {
+    void* b = fp_malloc(8);
+    CHECK_FALSE(pool.owns(static_cast<long*>(b)));
+    blocks.push_back(b);
+  }
+  for (void* b : blocks) fp_free(b);
+}
+
+TEST_CASE("growing: shrink_when_empty keeps one empty chunk, gives back the next") {
   GrowingPool<int> pool(PoolConfig<int>::builder()
                             .capacity(4)
                             .growth(GrowthStrategy::linear(4))
                             .shrink_when_empty(true)
                             .build());
   std::vector<int*> held;
-  for (int i = 0; i < 12; ++i) held.push_back(pool.create(i));
+  for (int i = 0; i < 16; ++i) held.push_back(pool.create(i));
+  CHECK(pool.chunk_count() == 4);
+  for (std::size_t i = 4; i < 8; ++i) pool.destroy(held[i]);  // chunk 2 empty: kept
+  CHECK(pool.chunk_count() == 4);
+  for (std::size_t i = 8; i < 12; ++i) pool.destroy(held[i]);  // chunk 3 empty: given back
   CHECK(pool.chunk_count() == 3);
-  for (std::size_t i = 4; i < 8; ++i) pool.destroy(held[i]);  // the middle chunk empties
-  CHECK(pool.chunk_count() == 2);
-  CHECK(pool.capacity() == 8);
-  for (std::size_t i = 0; i < 4; ++i) pool.destroy(held[i]);  // the first stays
-  CHECK(pool.chunk_count() == 2);
-  for (std::size_t i = 8; i < 12; ++i) pool.destroy(held[i]);
+  // Swinging across the boundary reuses the kept chunk: no growth, no give-back.
+  std::size_t growths = pool.statistics().growth_count;
+  for (int round = 0; round < 100; ++round) {
+    int* a = pool.create(1);
+    pool.destroy(a);
+  }
+  CHECK(pool.statistics().growth_count == growths);
+  for (std::size_t i = 0; i < 4; ++i) pool.destroy(held[i]);
+  for (std::size_t i = 12; i < 16; ++i) pool.destroy(held[i]);
   CHECK(pool.in_use() == 0);
 }

@@ -8,7 +8,7 @@
 //
 // Invariants: in_use_ is the number of slots handed out over all chunks; base_ + capacity
 // never exceeds max_capacity_; the chain shrinks only by shrink_to_fit() or the
-// shrink_when_empty policy, by whole empty chunks other than the first; a
+// shrink_when_empty policy, by whole empty chunks other than the constructor's; a
 // pre-initialised chain has an object in every slot of every chunk.
 #pragma once
 
@@ -31,7 +31,7 @@ class ChunkChain {
     Chunk* next = nullptr;
     Chunk* prev = nullptr;
     bool full = false;
-    bool first = false;           // the first chunk made: kept by shrink_to_fit
+    bool first = false;           // the constructor's chunk: kept by shrink_to_fit
     const void* owner = nullptr;  // the chain, so that a foreign slot is told apart
     LiveBits live;
   };
@@ -136,7 +136,14 @@ class ChunkChain {
   FP_SLOW_PATH void give_elsewhere(void* slot) noexcept {
     Chunk* c = chunk_of(slot);
     engine_.deallocate(c, slot);
-    if (shrink_when_empty_ && !c->first && c->pool.unused()) release_chunk(c);
+    if (shrink_when_empty_ && !c->first && c->pool.unused()) {
+      // One empty chunk is kept, so that a load swinging across a chunk boundary does not
+      // grow and give back each time; a second one goes.
+      if (spare_ == nullptr || spare_ == c || !spare_->pool.unused())
+        spare_ = c;
+      else
+        release_chunk(c);
+    }
   }
 
   static bool spans(const Chunk* c, const void* slot) noexcept {
@@ -151,13 +158,16 @@ class ChunkChain {
     if constexpr (kAsan) return engine_.find(slot);
     return static_cast<Chunk*>(fp_block_of(slot));
   }
-  // The chunk holding `slot`, or null when it is not a slot this chain handed out.
+  // The chunk holding `slot`, or null when it is not a slot this chain handed out (a
+  // block too small for a chunk header is not read at all).
   Chunk* lookup(const void* slot) const noexcept {
     if constexpr (kAsan) return engine_.find(slot);
     auto* c = static_cast<Chunk*>(fp_block_of(slot));
-    return c != nullptr && c->owner == this && c->pool.contains(slot) ? c : nullptr;
+    if (c == nullptr || fp_usable_size(c) < sizeof(Chunk)) return nullptr;
+    return c->owner == this && c->pool.contains(slot) ? c : nullptr;
   }
   void release_chunk(Chunk* c) noexcept {
+    if (c == spare_) spare_ = nullptr;
     engine_.remove_unused(c);
     destroy_chunk(c);
   }
@@ -171,9 +181,7 @@ class ChunkChain {
     FP_TRY {
       std::size_t add = std::min(growth_.slots_to_add(current), max_capacity_ - current);
       if (add == 0) return nullptr;
-      Chunk* c = make_chunk<false>(add);
-      if (c != nullptr) c->first = engine_.chunk_count() == 0;
-      return c;
+      return make_chunk<false>(add);
     }
     FP_CATCH_ALL {
       pending_ = std::current_exception();
@@ -237,6 +245,7 @@ class ChunkChain {
   std::size_t in_use_ = 0;
   Counters counters_;
   std::exception_ptr pending_;
+  Chunk* spare_ = nullptr;  // the empty chunk shrink_when_empty keeps, if any
   engine::GrowingBlockPool<Source> engine_;
 };
 

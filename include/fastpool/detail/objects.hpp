@@ -31,6 +31,7 @@ constexpr std::size_t round_up(std::size_t n, std::size_t align) noexcept {
 // (detail/poison.hpp).
 inline void* try_allocate_bytes(std::size_t align, std::size_t size) noexcept {
   align = std::max<std::size_t>(align, 16);
+  if (size > ~std::size_t{0} - align) return nullptr;  // no wrap in the rounding
   return kAsan ? std::aligned_alloc(align, round_up(size, align))
                : fp_aligned_alloc(align, round_up(size, 16));
 }
