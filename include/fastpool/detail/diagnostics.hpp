@@ -84,7 +84,7 @@ template <class Message>
   *o++ = ' ';
   *o++ = '(';
   o = std::to_chars(o, buffer + sizeof buffer - 32, count).ptr;
-  std::string_view tail = " objects still in use)";
+  std::string_view tail = count == 1 ? " object still in use)" : " objects still in use)";
   o = std::copy(tail.begin(), tail.end(), o);
   *o = '\0';
   engine::fatal(buffer, pool);
