@@ -1,8 +1,10 @@
 // Slot strategies: how a typed pool remembers which of its slots are free. Each names an
 // engine block pool (all share FixedBlockPool's interface, and init() takes where a free
-// block's link word goes, which the engines that never write free blocks ignore) and two
-// facts the typed layer needs. All three give O(1) (bitmap: O(1) up to 2^18 slots per run) and the
-// same observable behaviour; they differ in memory and in where the bookkeeping lives.
+// block's link word goes, which the engines that never write free blocks ignore) and
+// whether free slots hold a link. All three take blocks from a never-used tail one at a
+// time, so touched_blocks() is the peak; all are O(1) (bitmap: up to 2^18 slots per run)
+// with the same observable behaviour; they differ in memory and in where the bookkeeping
+// lives.
 #pragma once
 
 #include <concepts>
@@ -21,7 +23,6 @@ namespace fastpool {
 struct FreeListStrategy {
   using block_pool = engine::LinkedBlockPool;
   static constexpr bool links_in_slot = true;
-  static constexpr bool exact_peak = true;  // touched slots == peak usage
   static constexpr const char* name = "free-list";
 };
 
@@ -30,7 +31,6 @@ struct FreeListStrategy {
 struct StackStrategy {
   using block_pool = engine::StackBlockPool;
   static constexpr bool links_in_slot = false;  // free slots are never written
-  static constexpr bool exact_peak = true;      // touched slots == peak usage
   static constexpr const char* name = "stack";
 };
 
@@ -38,7 +38,6 @@ struct StackStrategy {
 struct BitmapStrategy {
   using block_pool = engine::BitmapBlockPool;
   static constexpr bool links_in_slot = false;
-  static constexpr bool exact_peak = true;
   static constexpr const char* name = "bitmap";
 };
 
@@ -54,7 +53,6 @@ concept SlotStrategy = requires(typename S::block_pool& p, void* v, const void* 
   { p.used() } -> std::convertible_to<std::size_t>;
   { p.capacity() } -> std::convertible_to<std::size_t>;
   { S::links_in_slot } -> std::convertible_to<bool>;
-  { S::exact_peak } -> std::convertible_to<bool>;
 };
 
 }  // namespace fastpool

@@ -144,10 +144,7 @@ class SlotRun {
       if constexpr (CountFailure) counters_.on_failure();
       return nullptr;
     }
-    if constexpr (S::exact_peak)
-      counters_.on_take(0, false);  // the engine's touched blocks are the peak
-    else
-      counters_.on_take(in_use(), true);
+    counters_.on_take(0, false);  // the engine's touched blocks are the peak
     if constexpr (kChecked) mark(slot);
     return slot;
   }
@@ -164,9 +161,10 @@ class SlotRun {
     return c >= engine_.start() && c < engine_.end();
   }
   bool owns_slot(const void* slot) const noexcept {
-    auto* c = static_cast<const char*>(slot);
-    return c >= engine_.start() && c < engine_.end() &&
-           static_cast<std::size_t>(c - engine_.start()) % layout_.slot_size == 0;
+    return spans(slot) &&
+           static_cast<std::size_t>(static_cast<const char*>(slot) - engine_.start()) %
+                   layout_.slot_size ==
+               0;
   }
   void check_release(void* slot, const T* object) noexcept {
     if (!engine_.contains(slot))
@@ -185,12 +183,7 @@ class SlotRun {
   // The engines reach their link words past ASan (engine/linked_block_pool.hpp).
   SlotShape slot_shape() const noexcept { return {layout_.slot_size, kNoLink}; }
   PoolStatistics statistics() const noexcept {
-    std::size_t peak;
-    if constexpr (S::exact_peak)
-      peak = engine_.touched_blocks();
-    else
-      peak = counters_.peak;
-    return counters_.snapshot(capacity(), in_use(), peak, 0);
+    return counters_.snapshot(capacity(), in_use(), engine_.touched_blocks(), 0);
   }
 
  private:

@@ -4,7 +4,9 @@
 // engines takes blocks from the tail one at a time, so touched_blocks() is the peak.
 // Same interface as FixedBlockPool.
 //
-// The list links link words, not blocks: head_ and every link point at the next free
+// Not engine::FreeList: under ASan a typed pool poisons free slots whole, so the links
+// are read and written only through the two accessors below. The list links link words,
+// not blocks: head_ and every link point at the next free
 // block's link word, so that popping and pushing chain through memory with no offset in
 // between (the offset only turns a link word into its block, off that chain).
 //
