@@ -278,7 +278,7 @@ def main():
     frag_md, frag_sum = report.fragmentation_table(allocs, frag)
     micro_md, micro_sum = report.micro_table(allocs, micro_results)
     target_md, passed = targets.check(macro_sum, frag_sum, micro_sum)
-    notes = [f"† {w.name}: {w.note}." for w in selected if w.note]
+    notes = [f"{report.note_mark(w)} {w.name}: {w.note}." for w in selected if w.note]
 
     parts = [f"{machine.markdown(info)} {kind.capitalize()}; allocators alternate run by run; "
              "each cell is the median wall time or peak RSS with its ratio to the best "

@@ -11,7 +11,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 . "$root/scripts/deps.sh"
 fp_install_missing cmake g++ make python3 libbenchmark-dev libjemalloc-dev libmimalloc-dev \
-  libgoogle-perftools-dev python3-matplotlib
+  libgoogle-perftools-dev python3-matplotlib sqlite3 lua5.4 redis-server redis-tools z3
 
 allow_missing=0
 for arg in "$@"; do [ "$arg" = "--allow-missing-fastpool" ] && allow_missing=1; done

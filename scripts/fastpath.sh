@@ -33,7 +33,8 @@ elif ! grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt"; then
   exit 1
 fi
 cmake --build "$build" --target fastpool_preload -j"$(nproc)" >/dev/null
-fastpool_lib=$(find "$build" -name libfastpool_preload.so -print -quit)
+# The build tree's own copy: tests/package_install holds an older installed one.
+fastpool_lib=$build/preload/libfastpool_preload.so
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

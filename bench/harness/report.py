@@ -48,6 +48,11 @@ def _cell(value, ratio, fmt):
     return f"{fmt(value)} ({fmt_ratio(ratio)})"
 
 
+def note_mark(w):
+    """† for a workload left out of the geometric mean, * for one with a note only."""
+    return "†" if not w.in_geomean else ("*" if w.note else "")
+
+
 def macro_table(workloads, allocators, results):
     """results[workload][allocator] = [Run, ...]. Returns (markdown, summary dict)."""
     names = [a.name for a in allocators]
@@ -76,7 +81,7 @@ def macro_table(workloads, allocators, results):
             else:
                 text = failure_text(runs.get(a.name, []))
                 cells_t.append(text), cells_r.append(text)
-        label = w.name if w.in_geomean else f"{w.name} †"
+        label = f"{w.name} {note_mark(w)}".rstrip()
         lines.append(f"| {label} | " + " | ".join(cells_t + cells_r) + " |")
 
     counted = sum(1 for w in workloads if w.in_geomean)

@@ -5,6 +5,8 @@ Threaded workloads run with 2 threads (this machine's cores) and oversubscribed 
 """
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from typing import Dict, List
 
@@ -61,6 +63,7 @@ def macro_workloads(build_dir, bench_dir, scale=1.0):
         native("game-frame-pool", "game_frame_pool", quick=True, in_geomean=False,
                note="fastpool::FixedPool for the objects under every allocator; compare with "
                     "game-frame-new, not across columns"),
+        Workload("thread-waves", _scaled([prog("robust"), "thread-waves"], scale, "flag")),
     ]
     found = [w for w in found if os.path.exists(w.argv[0])]
     if python:
@@ -73,6 +76,30 @@ def macro_workloads(build_dir, bench_dir, scale=1.0):
         found.append(Workload("g++-stl-heavy",
                               [gxx, "-std=c++20", "-O1", "-c", "-o", os.devnull,
                                os.path.join(bench_dir, "real", "stl_heavy.cpp")]))
+    found += real_programs(build_dir, bench_dir, scale)
+    return found
+
+
+def real_programs(build_dir, bench_dir, scale):
+    """Debian's programs on inputs from bench/real/, those that are installed."""
+    real = os.path.join(bench_dir, "real")
+    found = []
+    if shutil.which("sqlite3"):
+        found.append(Workload("sqlite3-speed", ["sqlite3", ":memory:",
+                                                f".read {os.path.join(real, 'speed.sql')}"]))
+    if shutil.which("lua5.4"):
+        found.append(Workload("lua-objects", _scaled(
+            ["lua5.4", os.path.join(real, "objects.lua")], scale, "positional"), quick=True))
+    if shutil.which("redis-server") and shutil.which("redis-benchmark"):
+        found.append(Workload("redis-server", _scaled(
+            [os.path.join(real, "redis_load.sh")], scale, "positional"),
+            note="redis-server links jemalloc: its glibc column runs on jemalloc"))
+    if shutil.which("z3"):
+        smt = os.path.join(build_dir, "jobshop.smt2")
+        with open(smt, "w") as out:
+            subprocess.run([sys.executable, os.path.join(real, "jobshop_smt.py"), "14", "9", "80"],
+                           stdout=out, check=True)
+        found.append(Workload("z3-jobshop", ["z3", smt]))
     return found
 
 
