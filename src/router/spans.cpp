@@ -8,6 +8,29 @@ namespace fastpool::spans {
 namespace {
 
 constexpr int kDirtySearch = 4;  // purge-queue segments searched for resident slices
+// Dirty slices a heap keeps whatever its size: 4 MiB, so that a small program's
+// free/allocate cycles stay resident for the whole delay.
+constexpr std::size_t kDirtyFloor = 64;
+
+// --- the totals (lock held): take s out before changing its bitmaps, add it back after
+
+// Bits set, without the libgcc call __builtin_popcountll becomes on baseline x86-64 (the
+// library depends on libc alone).
+std::size_t bits(std::uint64_t x) noexcept {
+  x -= (x >> 1) & 0x5555555555555555;
+  x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0f;
+  return static_cast<std::size_t>((x * 0x0101010101010101) >> 56);
+}
+
+void tally_out(HeapSpans& sp, const Segment* s) noexcept {
+  sp.free_slices -= bits(s->free_slices);
+  sp.dirty_slices -= bits(s->dirty_slices);
+}
+void tally_in(HeapSpans& sp, const Segment* s) noexcept {
+  sp.free_slices += bits(s->free_slices);
+  sp.dirty_slices += bits(s->dirty_slices);
+}
 
 // --- the index (lock held)
 
@@ -70,6 +93,7 @@ void dirtied(HeapSpans& sp, Segment* s, bool was_clean) noexcept {
 // Purges s, or gives it back when none of it is in use. Returns true if memory went back.
 bool purge_or_release(HeapSpans& sp, Segment* s) noexcept {
   if (s->queued) dequeue(sp, s);
+  tally_out(sp, s);
   if (segment::all_free(s)) {
     unbin(sp, s);
     --sp.segments;
@@ -78,7 +102,18 @@ bool purge_or_release(HeapSpans& sp, Segment* s) noexcept {
   }
   bool any = s->dirty_slices != 0;
   segment::purge(s);
+  tally_in(sp, s);
   return any;
+}
+
+// Phases that free one kind of span and then take another (a program's build phase,
+// then its query phase) would otherwise keep both resident for the whole delay; dirty
+// memory is held to an eighth of what is in use, as jemalloc's old dirty ratio did.
+void bound_dirty(HeapSpans& sp) noexcept {
+  std::size_t used = sp.segments * kMaxSpan - sp.free_slices;
+  std::size_t limit = used / 8 > kDirtyFloor ? used / 8 : kDirtyFloor;
+  while (sp.dirty_slices > limit && !sp.purge_queue.empty())
+    purge_or_release(sp, sp.purge_queue.front());
 }
 
 }  // namespace
@@ -94,11 +129,14 @@ Page* take(Heap* h, int count, PageKind kind, bool* zeroed) noexcept {
     s = segment::acquire(h);
     if (s == nullptr) return nullptr;
     ++sp.segments;
+    tally_in(sp, s);
     bin(sp, s, kMaxSpan);
     i = 1;
   }
   FP_ASSERT(i >= 1);
+  tally_out(sp, s);
   Page* pg = segment::take_span(s, i, count, kind, zeroed);
+  tally_in(sp, s);
   refile(sp, s);
   return pg;
 }
@@ -108,18 +146,23 @@ void free(Heap* h, Page* pg) noexcept {
   Segment* s = segment_of(pg);
   os::SpinGuard g(sp.lock);
   bool was_clean = s->dirty_slices == 0;
+  tally_out(sp, s);
   segment::free_span(s, pg);
+  tally_in(sp, s);
   refile(sp, s);
   dirtied(sp, s, was_clean);
+  bound_dirty(sp);
 }
 
 bool grow(Heap* h, Page* pg, int count) noexcept {
   HeapSpans& sp = h->spans;
   Segment* s = segment_of(pg);
   os::SpinGuard g(sp.lock);
-  if (!segment::grow_span(s, pg, count)) return false;
-  refile(sp, s);
-  return true;
+  tally_out(sp, s);
+  bool grown = segment::grow_span(s, pg, count);
+  tally_in(sp, s);
+  if (grown) refile(sp, s);
+  return grown;
 }
 
 void shrink(Heap* h, Page* pg, int count) noexcept {
@@ -127,9 +170,12 @@ void shrink(Heap* h, Page* pg, int count) noexcept {
   Segment* s = segment_of(pg);
   os::SpinGuard g(sp.lock);
   bool was_clean = s->dirty_slices == 0;
+  tally_out(sp, s);
   segment::shrink_span(s, pg, count);
+  tally_in(sp, s);
   refile(sp, s);
   dirtied(sp, s, was_clean);
+  bound_dirty(sp);
 }
 
 bool purge_due(Heap* h, std::uint64_t now_ms, int budget) noexcept {

@@ -19,9 +19,12 @@ constexpr bool kHardened = false;
 #endif
 
 // The cache: freed mappings of default placement (offset == page size), newest first.
-// Bounded in count and bytes; guarded by g_lock.
+// Bounded in count and bytes; guarded by g_lock. What it holds is resident, so its bytes
+// are also held to an eighth of the rest of what is mapped (above a floor that keeps two
+// 8 MiB buffers): a program that frees 16 MiB to allocate 32 MiB does not keep both.
 constexpr int kCacheMaxCount = 16;
 constexpr std::size_t kCacheMaxBytes = std::size_t{256} << 20;
+constexpr std::size_t kCacheFloorBytes = std::size_t{16} << 20;
 pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 HugeHeader* g_cache = nullptr;
 int g_cache_count = 0;  // written under g_lock, read without it (a hint)
@@ -30,6 +33,14 @@ std::atomic<std::size_t> g_live{0};
 std::atomic<std::uint64_t> g_next_expiry_ms{~std::uint64_t{0}};  // earliest cached_at + delay
 
 constexpr std::size_t kMaxHuge = std::size_t{1} << 46;
+
+// What the cache may hold now. REQUIRES: g_lock held.
+std::size_t cache_limit() noexcept {
+  std::size_t mapped = segment::counters.bytes_mapped.load(std::memory_order_relaxed);
+  std::size_t rest = mapped > g_cache_bytes ? mapped - g_cache_bytes : 0;
+  std::size_t limit = rest / 8 > kCacheFloorBytes ? rest / 8 : kCacheFloorBytes;
+  return limit < kCacheMaxBytes ? limit : kCacheMaxBytes;
+}
 
 std::size_t round_slices(std::size_t n) noexcept {
   return (n + kSliceSize - 1) & ~(kSliceSize - 1);
@@ -170,26 +181,29 @@ void free(Page* pg) noexcept {
   if (h->offset == os::page_size() && h->mapped <= kCacheMaxBytes &&
       (!kHardened || os::protect(huge_block(pg), huge_usable(pg), false))) {
     pthread_mutex_lock(&g_lock);
-    // Room first: the oldest entries go (the list is newest first).
-    while (g_cache != nullptr &&
-           (g_cache_count >= kCacheMaxCount || g_cache_bytes + h->mapped > kCacheMaxBytes)) {
-      HugeHeader* last = g_cache;
-      while (last->next != nullptr) last = last->next;
-      cache_unlink(last);
-      last->next = expired;
-      expired = last;
+    std::size_t limit = cache_limit();
+    if (h->mapped <= limit) {
+      // Room first: the oldest entries go (the list is newest first).
+      while (g_cache != nullptr &&
+             (g_cache_count >= kCacheMaxCount || g_cache_bytes + h->mapped > limit)) {
+        HugeHeader* last = g_cache;
+        while (last->next != nullptr) last = last->next;
+        cache_unlink(last);
+        last->next = expired;
+        expired = last;
+      }
+      h->cached_at_ms = now;
+      h->prev = nullptr;
+      h->next = g_cache;
+      if (g_cache != nullptr) g_cache->prev = h;
+      g_cache = h;
+      __atomic_store_n(&g_cache_count, g_cache_count + 1, __ATOMIC_RELAXED);
+      __atomic_store_n(&g_cache_bytes, g_cache_bytes + h->mapped, __ATOMIC_RELAXED);
+      auto due = now + static_cast<std::uint64_t>(option(Option::purge_delay_ms));
+      if (due < g_next_expiry_ms.load(std::memory_order_relaxed))
+        g_next_expiry_ms.store(due, std::memory_order_relaxed);
+      cached = true;
     }
-    h->cached_at_ms = now;
-    h->prev = nullptr;
-    h->next = g_cache;
-    if (g_cache != nullptr) g_cache->prev = h;
-    g_cache = h;
-    __atomic_store_n(&g_cache_count, g_cache_count + 1, __ATOMIC_RELAXED);
-    __atomic_store_n(&g_cache_bytes, g_cache_bytes + h->mapped, __ATOMIC_RELAXED);
-    auto due = now + static_cast<std::uint64_t>(option(Option::purge_delay_ms));
-    if (due < g_next_expiry_ms.load(std::memory_order_relaxed))
-      g_next_expiry_ms.store(due, std::memory_order_relaxed);
-    cached = true;
     pthread_mutex_unlock(&g_lock);
   }
   unmap_list(expired);
