@@ -65,6 +65,9 @@ bool for_each_slice(const void* base, std::size_t size, bool make, F&& f) noexce
   for (auto s = first; s <= last;) {
     std::size_t top = s >> kLeafBits;
     if (top >= kTopEntries) return false;
+    // The table is file-backed: a first read of one of its pages maps the 15 around it as
+    // well (the kernel's fault-around), a first write copies that page alone.
+    if (make) __atomic_fetch_or(&g_page_map.top[top], 0, __ATOMIC_RELAXED);
     Page** leaf = leaf_of(top);
     if (leaf == nullptr && make) leaf = make_leaf(top);
     std::uintptr_t leaf_end = (top + 1) << kLeafBits;
