@@ -23,20 +23,18 @@ constexpr auto kSlots = [] {
 }();
 
 // Slices of a class's page. Up to 128 KiB blocks: enough for 8 blocks (as few slices as
-// that takes). Bigger blocks: room for 2 blocks up to 16 slices, whichever wastes the
-// least tail, the fewest slices of those (so a page spans at most 1 MiB, far below the
-// 2^32 bytes block_magic allows, and a thread gone idle pins as little as may be in the
-// free list of its current page).
+// that takes). Bigger blocks: the fewest slices whose tail past the last block is at most
+// an eighth of the page (16 at most, so a page spans at most 1 MiB, far below the 2^32
+// bytes block_magic allows). Few blocks per page, because a thread gone idle pins the
+// free blocks of its current pages: one 256 KiB block, not four. The tail costs address
+// space only; it is never touched.
 constexpr int slices_for_class(int c) {
   std::size_t bytes = class_size(c);
   if (bytes * 8 <= 16 * kSliceSize)
     return static_cast<int>((bytes * 8 + kSliceSize - 1) / kSliceSize);
-  std::size_t best = 16;
-  for (std::size_t n = 16; n >= (bytes * 2 + kSliceSize - 1) / kSliceSize; --n) {
-    std::size_t span = n * kSliceSize, best_span = best * kSliceSize;
-    if ((span % bytes) * best_span <= (best_span % bytes) * span) best = n;
-  }
-  return static_cast<int>(best);
+  std::size_t n = (bytes + kSliceSize - 1) / kSliceSize;
+  while (n < 16 && (n * kSliceSize) % bytes * 8 > n * kSliceSize) ++n;
+  return static_cast<int>(n);
 }
 constexpr auto kClassSlices = [] {
   std::array<std::uint8_t, kClassCount> t{};
