@@ -1,5 +1,7 @@
 #include "router/spans.hpp"
 
+#include <atomic>
+
 #include "os/options.hpp"
 #include "os/os.hpp"
 #include "router/heap.hpp"
@@ -8,11 +10,20 @@ namespace fastpool::spans {
 namespace {
 
 constexpr int kDirtySearch = 4;  // purge-queue segments searched for resident slices
-// Dirty slices a heap keeps whatever its size: 4 MiB, so that a small program's
+// Dirty slices the process keeps whatever its size: 4 MiB, so that a small program's
 // free/allocate cycles stay resident for the whole delay.
 constexpr std::size_t kDirtyFloor = 64;
 
-// --- the totals (lock held): take s out before changing its bitmaps, add it back after
+// --- process-wide totals of the heaps' segments, so the dirty bound holds for the
+// process however many heaps there are (256 threads of 4 MiB each would be 1 GiB).
+// Each heap adds and takes its own under its span lock: take s out before changing its
+// bitmaps, add it back after.
+struct Totals {
+  std::atomic<std::size_t> slices{0};  // kMaxSpan per segment
+  std::atomic<std::size_t> free{0};
+  std::atomic<std::size_t> dirty{0};
+};
+Totals g_totals;
 
 // Bits set, without the libgcc call __builtin_popcountll becomes on baseline x86-64 (the
 // library depends on libc alone).
@@ -23,13 +34,13 @@ std::size_t bits(std::uint64_t x) noexcept {
   return static_cast<std::size_t>((x * 0x0101010101010101) >> 56);
 }
 
-void tally_out(HeapSpans& sp, const Segment* s) noexcept {
-  sp.free_slices -= bits(s->free_slices);
-  sp.dirty_slices -= bits(s->dirty_slices);
+void tally_out(const Segment* s) noexcept {
+  g_totals.free.fetch_sub(bits(s->free_slices), std::memory_order_relaxed);
+  g_totals.dirty.fetch_sub(bits(s->dirty_slices), std::memory_order_relaxed);
 }
-void tally_in(HeapSpans& sp, const Segment* s) noexcept {
-  sp.free_slices += bits(s->free_slices);
-  sp.dirty_slices += bits(s->dirty_slices);
+void tally_in(const Segment* s) noexcept {
+  g_totals.free.fetch_add(bits(s->free_slices), std::memory_order_relaxed);
+  g_totals.dirty.fetch_add(bits(s->dirty_slices), std::memory_order_relaxed);
 }
 
 // --- the index (lock held)
@@ -93,26 +104,30 @@ void dirtied(HeapSpans& sp, Segment* s, bool was_clean) noexcept {
 // Purges s, or gives it back when none of it is in use. Returns true if memory went back.
 bool purge_or_release(HeapSpans& sp, Segment* s) noexcept {
   if (s->queued) dequeue(sp, s);
-  tally_out(sp, s);
+  tally_out(s);
   if (segment::all_free(s)) {
     unbin(sp, s);
     --sp.segments;
+    g_totals.slices.fetch_sub(kMaxSpan, std::memory_order_relaxed);
     segment::release(s);
     return true;
   }
   bool any = s->dirty_slices != 0;
   segment::purge(s);
-  tally_in(sp, s);
+  tally_in(s);
   return any;
 }
 
 // Phases that free one kind of span and then take another (a program's build phase,
 // then its query phase) would otherwise keep both resident for the whole delay; dirty
-// memory is held to an eighth of what is in use, as jemalloc's old dirty ratio did.
+// memory is held to an eighth of what is in use, as jemalloc's old dirty ratio did. The
+// caller's heap gives back its own oldest, whichever heap went over.
 void bound_dirty(HeapSpans& sp) noexcept {
-  std::size_t used = sp.segments * kMaxSpan - sp.free_slices;
+  std::size_t slices = g_totals.slices.load(std::memory_order_relaxed);
+  std::size_t free = g_totals.free.load(std::memory_order_relaxed);
+  std::size_t used = slices > free ? slices - free : 0;
   std::size_t limit = used / 8 > kDirtyFloor ? used / 8 : kDirtyFloor;
-  while (sp.dirty_slices > limit && !sp.purge_queue.empty())
+  while (g_totals.dirty.load(std::memory_order_relaxed) > limit && !sp.purge_queue.empty())
     purge_or_release(sp, sp.purge_queue.front());
 }
 
@@ -129,14 +144,15 @@ Page* take(Heap* h, int count, PageKind kind, bool* zeroed) noexcept {
     s = segment::acquire(h);
     if (s == nullptr) return nullptr;
     ++sp.segments;
-    tally_in(sp, s);
+    g_totals.slices.fetch_add(kMaxSpan, std::memory_order_relaxed);
+    tally_in(s);
     bin(sp, s, kMaxSpan);
     i = 1;
   }
   FP_ASSERT(i >= 1);
-  tally_out(sp, s);
+  tally_out(s);
   Page* pg = segment::take_span(s, i, count, kind, zeroed);
-  tally_in(sp, s);
+  tally_in(s);
   refile(sp, s);
   return pg;
 }
@@ -146,9 +162,9 @@ void free(Heap* h, Page* pg) noexcept {
   Segment* s = segment_of(pg);
   os::SpinGuard g(sp.lock);
   bool was_clean = s->dirty_slices == 0;
-  tally_out(sp, s);
+  tally_out(s);
   segment::free_span(s, pg);
-  tally_in(sp, s);
+  tally_in(s);
   refile(sp, s);
   dirtied(sp, s, was_clean);
   bound_dirty(sp);
@@ -158,9 +174,9 @@ bool grow(Heap* h, Page* pg, int count) noexcept {
   HeapSpans& sp = h->spans;
   Segment* s = segment_of(pg);
   os::SpinGuard g(sp.lock);
-  tally_out(sp, s);
+  tally_out(s);
   bool grown = segment::grow_span(s, pg, count);
-  tally_in(sp, s);
+  tally_in(s);
   if (grown) refile(sp, s);
   return grown;
 }
@@ -170,9 +186,9 @@ void shrink(Heap* h, Page* pg, int count) noexcept {
   Segment* s = segment_of(pg);
   os::SpinGuard g(sp.lock);
   bool was_clean = s->dirty_slices == 0;
-  tally_out(sp, s);
+  tally_out(s);
   segment::shrink_span(s, pg, count);
-  tally_in(sp, s);
+  tally_in(s);
   refile(sp, s);
   dirtied(sp, s, was_clean);
   bound_dirty(sp);
