@@ -97,13 +97,6 @@ void purge(void* p, std::size_t size) noexcept {
   errno = saved;
 }
 
-std::uint64_t now_ms() noexcept {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000 +
-         static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
-}
-
 std::uint64_t random_u64() noexcept {
   std::uint64_t v = 0;
   if (getrandom(&v, sizeof v, GRND_NONBLOCK) != sizeof v) {

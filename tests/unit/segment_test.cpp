@@ -1,11 +1,14 @@
 // Segments, the page map, large spans and huge mappings, via the C API.
 #include <doctest/doctest.h>
 
+#include <time.h>
+
 #include <cstring>
 #include <vector>
 
 #include "api/alloc.hpp"
 #include "fastpool/fastpool.h"
+#include "os/os.hpp"
 #include "segment/huge.hpp"
 
 using namespace fastpool;
@@ -81,4 +84,18 @@ TEST_CASE("fp_owns tells fastpool memory from other memory") {
   CHECK(page_of(nullptr) == &g_empty_page);
   CHECK(page_map::find(reinterpret_cast<void*>(~std::uintptr_t{0})) == &g_empty_page);
   fp_free(p);
+}
+
+TEST_CASE("the heap's clock (the vDSO's clock_gettime) reads CLOCK_MONOTONIC") {
+  auto libc_ms = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1000 +
+           static_cast<std::uint64_t>(ts.tv_nsec) / 1000000;
+  };
+  std::uint64_t before = libc_ms();
+  std::uint64_t ours = fastpool::os::now_ms();
+  std::uint64_t after = libc_ms();
+  CHECK(ours >= before);
+  CHECK(ours <= after);
 }
