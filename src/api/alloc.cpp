@@ -66,9 +66,11 @@ void* alloc_any(std::size_t size, std::size_t alignment, bool* zeroed, bool span
 }
 
 // Both read only the record's second cache line, never the owner's hot one.
+// REQUIRES: pg is the page map's record for p, so p lies in pg's span (which is what
+// keeps the offset below 2^32 and past the page's start).
 FP_FAST_PATH bool is_small_block_start(Page* pg, const void* p) noexcept {
-  auto off = static_cast<std::uint64_t>(static_cast<const char*>(p) - page_start(pg));
-  return off < pg->slice_count * kSliceSize && is_block_offset(pg, off);
+  auto off = static_cast<std::uint64_t>(static_cast<const char*>(p) - pg->block_base);
+  return is_block_offset(pg, off);
 }
 
 bool is_block_start(Page* pg, const void* p) noexcept {

@@ -61,6 +61,7 @@ Page* PageSource::grow(std::size_t) noexcept {
   if (pg == nullptr) return nullptr;
   std::size_t bsize = class_size(size_class);
   pg->pool.init(page_start(pg), bsize, static_cast<std::size_t>(slices) * kSliceSize / bsize);
+  pg->block_base = page_start(pg);
   pg->size_class = size_class;
   pg->heap = heap;
   pg->block_magic = 1 + ~std::uint64_t{0} / bsize;

@@ -96,6 +96,9 @@ struct alignas(128) Page {
   // small: pool.used() as last added to the heap's statistics (router/heap.hpp).
   std::uint32_t accounted = 0;
   Heap* heap = nullptr;  // small and large: the heap whose spans and queue hold the page
+  // small: the first block, pool.start() again, for the checks of frees that must not
+  // read the owner's line (another thread's, or a page that is not current).
+  char* block_base = nullptr;
   // small: m = 1 + (2^64 - 1) / block size, and block_limit. An offset n < 2^32 into
   // the page is a multiple of the block size iff n * m (mod 2^64) < m (Lemire, Kaser and
   // Kurz, "Faster remainder by direct computation", 2019); for the k-th multiple the
