@@ -161,14 +161,16 @@ void drop_current_pages(Heap* h) noexcept {
 
 void free_local(Heap* h, Page* pg, void* p) noexcept {
   FP_ASSERT(pg->kind == PageKind::small);
-  PageQueue& q = h->classes[pg->size_class];
+  int c = pg->size_class;
+  PageQueue& q = h->classes[c];
   bool was_empty = q.current() == nullptr;
   q.deallocate(pg, p);
   account(h, pg);
-  // A counted page (not current) with no block out goes back at once.
+  // A counted page (not current) with no block out goes back at once; its segment may go
+  // with it (spans' dirty bound), so pg is not read after.
   if ((pg->owner.load(std::memory_order_relaxed) & kOwnerCounted) != 0 && pg->pool.unused())
     page_emptied(h, pg);
-  if (was_empty) refresh_direct(h, pg->size_class);
+  if (was_empty) refresh_direct(h, c);
 }
 
 void maintain(Heap* h, bool force) noexcept {

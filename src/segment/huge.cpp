@@ -20,11 +20,13 @@ constexpr bool kHardened = false;
 
 // The cache: freed mappings of default placement (offset == page size), newest first.
 // Bounded in count and bytes; guarded by g_lock. What it holds is resident, so its bytes
-// are also held to an eighth of the rest of what is mapped (above a floor that keeps two
-// 8 MiB buffers): a program that frees 16 MiB to allocate 32 MiB does not keep both.
+// are also held to an eighth of the rest of what is mapped, above a floor of 32 MiB
+// (glibc's largest mmap threshold: a buffer that size cycled by a small program stays
+// resident under glibc too). A program that frees 64 MiB to allocate 128 MiB does not
+// keep both.
 constexpr int kCacheMaxCount = 16;
 constexpr std::size_t kCacheMaxBytes = std::size_t{256} << 20;
-constexpr std::size_t kCacheFloorBytes = std::size_t{16} << 20;
+constexpr std::size_t kCacheFloorBytes = std::size_t{32} << 20;
 pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 HugeHeader* g_cache = nullptr;
 int g_cache_count = 0;  // written under g_lock, read without it (a hint)

@@ -58,6 +58,20 @@ Page** make_leaf(std::size_t top) noexcept {
   return leaf;
 }
 
+// The table is file-backed: a first read of one of its pages maps the 15 around it as
+// well (the kernel's fault-around), a first write copies that page alone. So before a
+// leaf goes into a table page, that page is first touched by a write (once: a locked
+// write on every span change would bounce the line every free reads).
+constexpr std::size_t kWordsPerPage = 4096 / sizeof(std::uintptr_t);
+bool g_written[kTopEntries / kWordsPerPage];  // relaxed: a repeat is harmless
+
+void touch_for_write(std::size_t top) noexcept {
+  bool& written = g_written[top / kWordsPerPage];
+  if (__atomic_load_n(&written, __ATOMIC_RELAXED)) return;
+  __atomic_fetch_or(&g_page_map.top[top], 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&written, true, __ATOMIC_RELAXED);
+}
+
 template <class F>
 bool for_each_slice(const void* base, std::size_t size, bool make, F&& f) noexcept {
   auto first = reinterpret_cast<std::uintptr_t>(base) >> kSliceShift;
@@ -65,9 +79,7 @@ bool for_each_slice(const void* base, std::size_t size, bool make, F&& f) noexce
   for (auto s = first; s <= last;) {
     std::size_t top = s >> kLeafBits;
     if (top >= kTopEntries) return false;
-    // The table is file-backed: a first read of one of its pages maps the 15 around it as
-    // well (the kernel's fault-around), a first write copies that page alone.
-    if (make) __atomic_fetch_or(&g_page_map.top[top], 0, __ATOMIC_RELAXED);
+    if (make) touch_for_write(top);
     Page** leaf = leaf_of(top);
     if (leaf == nullptr && make) leaf = make_leaf(top);
     std::uintptr_t leaf_end = (top + 1) << kLeafBits;
