@@ -166,8 +166,8 @@ void free_local(Heap* h, Page* pg, void* p) noexcept {
   bool was_empty = q.current() == nullptr;
   q.deallocate(pg, p);
   account(h, pg);
-  // A counted page (not current) with no block out goes back at once; its segment may go
-  // with it (spans' dirty bound), so pg is not read after.
+  // A counted page (not current) with no block out goes back at once, to be retaken by
+  // any class: pg is not read after.
   if ((pg->owner.load(std::memory_order_relaxed) & kOwnerCounted) != 0 && pg->pool.unused())
     page_emptied(h, pg);
   if (was_empty) refresh_direct(h, c);

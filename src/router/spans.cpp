@@ -1,7 +1,5 @@
 #include "router/spans.hpp"
 
-#include <atomic>
-
 #include "os/options.hpp"
 #include "os/os.hpp"
 #include "router/heap.hpp"
@@ -10,45 +8,6 @@ namespace fastpool::spans {
 namespace {
 
 constexpr int kDirtySearch = 4;  // purge-queue segments searched for resident slices
-// Dirty slices the process keeps whatever its size: 4 MiB, so that a small program's
-// free/allocate cycles stay resident for the whole delay.
-constexpr std::size_t kDirtyFloor = 64;
-constexpr int kBoundBudget = 4;  // segments one free may purge for the bound
-
-// --- process-wide totals of the heaps' segments, so the dirty bound holds for the
-// process however many heaps there are (256 threads of 4 MiB each would be 1 GiB).
-// Each heap adds and takes its own under its span lock: take s out before changing its
-// bitmaps, add it back after.
-struct Totals {
-  std::atomic<std::size_t> slices{0};  // kMaxSpan per segment
-  std::atomic<std::size_t> free{0};
-  std::atomic<std::size_t> dirty{0};
-};
-Totals g_totals;
-
-// Bits set, without the libgcc call __builtin_popcountll becomes on baseline x86-64 (the
-// library depends on libc alone).
-std::size_t bits(std::uint64_t x) noexcept {
-  x -= (x >> 1) & 0x5555555555555555;
-  x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333);
-  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0f;
-  return static_cast<std::size_t>((x * 0x0101010101010101) >> 56);
-}
-
-void tally_out(HeapSpans& sp, const Segment* s) noexcept {
-  std::size_t f = bits(s->free_slices), d = bits(s->dirty_slices);
-  sp.free_slices -= f;
-  sp.dirty_slices -= d;
-  g_totals.free.fetch_sub(f, std::memory_order_relaxed);
-  g_totals.dirty.fetch_sub(d, std::memory_order_relaxed);
-}
-void tally_in(HeapSpans& sp, const Segment* s) noexcept {
-  std::size_t f = bits(s->free_slices), d = bits(s->dirty_slices);
-  sp.free_slices += f;
-  sp.dirty_slices += d;
-  g_totals.free.fetch_add(f, std::memory_order_relaxed);
-  g_totals.dirty.fetch_add(d, std::memory_order_relaxed);
-}
 
 // --- the index (lock held)
 
@@ -111,37 +70,15 @@ void dirtied(HeapSpans& sp, Segment* s, bool was_clean) noexcept {
 // Purges s, or gives it back when none of it is in use. Returns true if memory went back.
 bool purge_or_release(HeapSpans& sp, Segment* s) noexcept {
   if (s->queued) dequeue(sp, s);
-  tally_out(sp, s);
   if (segment::all_free(s)) {
     unbin(sp, s);
     --sp.segments;
-    g_totals.slices.fetch_sub(kMaxSpan, std::memory_order_relaxed);
     segment::release(s);
     return true;
   }
   bool any = s->dirty_slices != 0;
   segment::purge(s);
-  tally_in(sp, s);
   return any;
-}
-
-// Phases that free one kind of span and then take another (a program's build phase,
-// then its query phase) would otherwise keep both resident for the whole delay; dirty
-// memory is held to an eighth of what is in use, as jemalloc's old dirty ratio did. The
-// caller's heap gives back its own oldest, only while it holds more than its own eighth
-// (an idle heap's excess is its own maintenance's or trim's to purge: without this rule
-// a busy heap would purge every span it frees, forever), and a few segments per call.
-void bound_dirty(HeapSpans& sp) noexcept {
-  std::size_t slices = g_totals.slices.load(std::memory_order_relaxed);
-  std::size_t free = g_totals.free.load(std::memory_order_relaxed);
-  std::size_t used = slices > free ? slices - free : 0;
-  std::size_t limit = used / 8 > kDirtyFloor ? used / 8 : kDirtyFloor;
-  std::size_t own_limit = (sp.segments * kMaxSpan - sp.free_slices) / 8;
-  for (int budget = kBoundBudget; budget > 0 && !sp.purge_queue.empty(); --budget) {
-    if (g_totals.dirty.load(std::memory_order_relaxed) <= limit) return;
-    if (sp.dirty_slices <= own_limit) return;
-    purge_or_release(sp, sp.purge_queue.front());
-  }
 }
 
 }  // namespace
@@ -157,15 +94,11 @@ Page* take(Heap* h, int count, PageKind kind, bool* zeroed) noexcept {
     s = segment::acquire(h);
     if (s == nullptr) return nullptr;
     ++sp.segments;
-    g_totals.slices.fetch_add(kMaxSpan, std::memory_order_relaxed);
-    tally_in(sp, s);
     bin(sp, s, kMaxSpan);
     i = 1;
   }
   FP_ASSERT(i >= 1);
-  tally_out(sp, s);
   Page* pg = segment::take_span(s, i, count, kind, zeroed);
-  tally_in(sp, s);
   refile(sp, s);
   return pg;
 }
@@ -175,23 +108,18 @@ void free(Heap* h, Page* pg) noexcept {
   Segment* s = segment_of(pg);
   os::SpinGuard g(sp.lock);
   bool was_clean = s->dirty_slices == 0;
-  tally_out(sp, s);
   segment::free_span(s, pg);
-  tally_in(sp, s);
   refile(sp, s);
   dirtied(sp, s, was_clean);
-  bound_dirty(sp);
 }
 
 bool grow(Heap* h, Page* pg, int count) noexcept {
   HeapSpans& sp = h->spans;
   Segment* s = segment_of(pg);
   os::SpinGuard g(sp.lock);
-  tally_out(sp, s);
-  bool grown = segment::grow_span(s, pg, count);
-  tally_in(sp, s);
-  if (grown) refile(sp, s);
-  return grown;
+  if (!segment::grow_span(s, pg, count)) return false;
+  refile(sp, s);
+  return true;
 }
 
 void shrink(Heap* h, Page* pg, int count) noexcept {
@@ -199,12 +127,9 @@ void shrink(Heap* h, Page* pg, int count) noexcept {
   Segment* s = segment_of(pg);
   os::SpinGuard g(sp.lock);
   bool was_clean = s->dirty_slices == 0;
-  tally_out(sp, s);
   segment::shrink_span(s, pg, count);
-  tally_in(sp, s);
   refile(sp, s);
   dirtied(sp, s, was_clean);
-  bound_dirty(sp);
 }
 
 bool purge_due(Heap* h, std::uint64_t now_ms, int budget) noexcept {

@@ -27,9 +27,6 @@ struct HeapSpans {
   // exactly the segments whose `queued` is set.
   engine::ChunkList<Segment, &Segment::purge_next, &Segment::purge_prev> purge_queue;
   std::size_t segments = 0;
-  // Totals of this heap's segments' free and dirty slice bitmaps.
-  std::size_t free_slices = 0;
-  std::size_t dirty_slices = 0;
 };
 
 namespace spans {
@@ -37,9 +34,7 @@ namespace spans {
 // A span of `count` slices (1..kMaxSpan): the best-fitting segment's, else a new
 // segment's. *zeroed: the span reads as zero. Null on OOM.
 Page* take(Heap* h, int count, PageKind kind, bool* zeroed) noexcept;
-// Frees the span of pg; its slices are purged after the delay, or at once (the heap's
-// oldest first, a few segments per call) while the process's dirty slices exceed an
-// eighth of those in use and a floor, and the heap's own exceed an eighth of its own.
+// Frees the span of pg; its slices are purged after the delay.
 void free(Heap* h, Page* pg) noexcept;
 // Grows pg's span to `count` slices when the slices after it are free.
 bool grow(Heap* h, Page* pg, int count) noexcept;

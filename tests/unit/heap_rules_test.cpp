@@ -1049,28 +1049,7 @@ TEST_CASE("20. huge blocks resized and mapped by several threads at once keep th
   CHECK(bad.load() == 0);
 }
 
-TEST_CASE("21. freed spans past an eighth of what is in use go back at once, not after the delay") {
-  // A phase that frees 256 MiB of large blocks while little stays in use: under the
-  // default 1 s delay all of it would stay resident until housekeeping came round.
-  constexpr std::size_t kBlock = 1 * MiB;
-  constexpr int kCount = 256;
-  std::size_t base = trimmed_rss();
-  std::vector<void*> blocks;
-  for (int i = 0; i < kCount; ++i) {
-    void* p = malloc(opaque(kBlock));
-    REQUIRE(p != nullptr);
-    memset(p, i, kBlock);
-    blocks.push_back(p);
-  }
-  long long full = rss_growth(base);
-  for (void* p : blocks) free(p);
-  long long after = rss_growth(base);
-  MESSAGE("256 x 1 MiB: RSS +" << mib(full) << " MiB live, +" << mib(after) << " MiB freed");
-  CHECK(full > static_cast<long long>(200 * MiB));
-  CHECK_MESSAGE(after < static_cast<long long>(16 * MiB), "kept " << mib(after) << " MiB");
-}
-
-TEST_CASE("22. a freed huge buffer much larger than the rest of the heap is not cached resident") {
+TEST_CASE("21. a freed huge buffer much larger than the rest of the heap is not cached resident") {
   // A 64 MiB temporary next to a small heap: the huge cache keeps at most an eighth of
   // the rest (or 16 MiB), so the buffer goes back to the OS when it is freed.
   constexpr std::size_t kSize = 64 * MiB;
