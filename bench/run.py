@@ -51,6 +51,9 @@ def parse_args():
                    help="a folder whose lib*.so each become a column (default: ../shared/peers "
                         "when it exists: mimalloc 3.4.3, snmalloc 0.7.5)")
     p.add_argument("--no-peers", action="store_true", help="no peer columns")
+    p.add_argument("--allocators",
+                   help="comma-separated columns to keep (e.g. fastpool,fastpool-secure: what "
+                        "the hardened build costs); ratios are then to the best of those")
     p.add_argument("--allow-missing-fastpool", action="store_true",
                    help="run the other allocators when the fastpool library is not built")
     p.add_argument("--only",
@@ -227,6 +230,12 @@ def main():
     preload = args.fastpool_preload or os.path.join(args.build_dir, "preload",
                                                     "libfastpool_preload.so")
     allocs = alloc_mod.discover(preload, None if args.no_peers else args.peers)
+    if args.allocators:
+        wanted = args.allocators.split(",")
+        unknown = sorted(set(wanted) - {a.name for a in allocs})
+        if unknown:
+            sys.exit(f"bench: --allocators: no such column: {', '.join(unknown)}")
+        allocs = [a for a in allocs if a.name in wanted]
     for a in allocs:
         if a.missing and (a.name != "fastpool" or not args.allow_missing_fastpool):
             sys.exit(f"bench: {a.name} library not found" + (f" ({preload})" if a.preload is None

@@ -67,8 +67,6 @@ Page* PageSource::grow(std::size_t) noexcept {
   pg->block_magic = 1 + ~std::uint64_t{0} / bsize;
   std::uint64_t e = pg->block_magic * bsize;  // mod 2^64
   pg->block_limit = e != 0 ? pg->pool.capacity() * e : pg->block_magic;
-  static std::atomic<std::uint32_t> generations{0};
-  pg->generation = generations.fetch_add(1, std::memory_order_relaxed);
   pg->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted,
                   std::memory_order_relaxed);
   pg->accounted = 0;

@@ -47,6 +47,9 @@ struct HeapStats {
   };
   Class classes[kClassCount];
   std::atomic<std::uint64_t> remote_collected{0};  // blocks other threads freed, taken home
+  // Hardened builds: sizes asked for, allocated minus freed by the owner (a block freed by
+  // another thread counts there), on every malloc and free (secure/secure.cpp).
+  std::atomic<std::int64_t> requested{0};
 };
 // One writer, so a relaxed load and store is enough (and no locked instruction).
 inline void bump(std::atomic<std::int64_t>& c, std::int64_t d) noexcept {

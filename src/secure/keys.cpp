@@ -17,26 +17,30 @@ void derive_keys() noexcept {
   if (auto* r = reinterpret_cast<const void*>(getauxval(AT_RANDOM))) __builtin_memcpy(seed, r, 16);
   Keys k;
   k.canary = mix(seed[0]);
+  k.canary_mul = mix(seed[0] + 0x9E3779B97F4A7C15ull) | 1;
   k.freed = mix(seed[1]) | 1;
-  k.marker = mix(seed[0] ^ seed[1]);
-  k.link = mix(seed[1] + 0x9E3779B97F4A7C15ull);
+  k.seed = mix(seed[0] ^ seed[1]);
   // Random bytes, but never text, zero or 0xFF (what stray writes mostly are): a write of
   // such a byte over a canary or a freed block is always seen.
   auto odd_byte = [](std::uint64_t r) {
     return static_cast<unsigned char>(0x80 | (r % 0x7F));  // 0x80..0xFE
   };
-  k.tail_byte = odd_byte(k.marker >> 8);
-  k.fill_byte = odd_byte(k.marker >> 16);
+  k.tail_byte = odd_byte(k.seed >> 8);
+  k.fill_byte = odd_byte(k.seed >> 16);
   if (k.fill_byte == k.tail_byte) k.fill_byte ^= 0x01;
   g_keys = k;
   g_keys_ready.store(true, std::memory_order_release);
+  // Nonzero: zero means "not derived yet" to engine::link_key.
+  __atomic_store_n(&engine::g_link_key, mix(seed[1] + 0x9E3779B97F4A7C15ull) | 1, __ATOMIC_RELAXED);
 }
 
 }  // namespace fastpool::secure
 
 namespace fastpool::engine {
-std::uintptr_t link_key() noexcept {
-  return secure::keys().link;
+FP_INTERNAL std::uintptr_t g_link_key = 0;
+std::uintptr_t derive_link_key() noexcept {
+  secure::derive_keys();
+  return g_link_key;
 }
 }  // namespace fastpool::engine
 

@@ -1,5 +1,6 @@
 // The hardened layer's secrets and the values derived from them: canaries, fill bytes,
-// the free-list link key. Per process, from the kernel's AT_RANDOM bytes.
+// the core's free-list link key (engine::g_link_key). Per process, from the kernel's AT_RANDOM
+// bytes.
 #pragma once
 
 #include <atomic>
@@ -10,8 +11,8 @@
 namespace fastpool::secure {
 
 struct Keys {
-  std::uint64_t canary, freed, marker, link;
-  unsigned char tail_byte, fill_byte;  // never text, zero or 0xFF
+  std::uint64_t canary, canary_mul, freed, seed;  // canary_mul odd; seed: the quarantines'
+  unsigned char tail_byte, fill_byte;             // never text, zero or 0xFF
 };
 extern Keys g_keys;
 extern std::atomic<bool> g_keys_ready;
@@ -32,12 +33,14 @@ inline std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64's finaliser
   return x ^ (x >> 31);
 }
 
-// A block header's canary for user pointer p and header word h0. Its top byte (the one
-// a 1-byte underflow hits) is never text, zero or 0xFF either.
-inline std::uint64_t canary(const void* p, std::uint64_t h0) noexcept {
-  std::uint64_t c =
-      mix(keys().canary ^ reinterpret_cast<std::uintptr_t>(p) ^ (h0 * 0x9E3779B97F4A7C15ull));
-  return (c & ~(std::uint64_t{0xFF} << 56)) | std::uint64_t{0x80 | ((c >> 56) % 0x7F)} << 56;
+// A block header's canary for user pointer p and header word h0: one multiply by a
+// secret, as it is computed on every malloc and free. Its top byte (the one a 1-byte
+// underflow hits) is never text, zero or 0xFF either.
+inline std::uint64_t canary(const Keys& k, const void* p, std::uint64_t h0) noexcept {
+  std::uint64_t c = (reinterpret_cast<std::uintptr_t>(p) ^ (h0 << 1) ^ k.canary) * k.canary_mul;
+  c ^= c >> 29;
+  return (c & ~(std::uint64_t{0x7F} << 56)) | ((c >> 1) & (std::uint64_t{0x3F} << 56)) |
+         std::uint64_t{0x80} << 56;  // top byte 0x80..0xBF
 }
 
 [[noreturn]] FP_COLD inline void report(const char* what, const void* p) noexcept {

@@ -1,13 +1,14 @@
-// The hardened layer's quarantine: released small blocks wait here, per thread (64 blocks,
-// 4 MiB), and a random one goes back to the core per release, so the next mallocs of a
-// class, and smaller requests, do not get the block just freed.
+// The hardened layer's quarantine: released small blocks wait here, per thread (64 slots,
+// 4 MiB); each release takes a random slot and gives its block back to the core, checked
+// (check_freed), so the next mallocs of a class, and smaller requests, do not get the
+// block just freed, and the order blocks come back in cannot be predicted.
 #pragma once
 
-#include <cstddef>
+#include "secure/freed.hpp"
 
 namespace fastpool::secure {
 
-// REQUIRES: b is a released, filled small block of `bytes` bytes.
-void quarantine(char* b, std::size_t bytes) noexcept;
+// REQUIRES: r is a released small block, filled (fill_freed).
+void quarantine(const Released& r) noexcept;
 
 }  // namespace fastpool::secure

@@ -9,10 +9,11 @@
 //                            a block's start breaks it
 //   [p, p+size)      the user's bytes
 //   [p+size, ...)    tail canary, up to kTailBytes of tail_byte (every request gets one
-//                    byte more than it asked for, so there is always one)
+//                    byte more than it asked for, so there is always one): an overflow
+//                    that starts at the end, however long, hits its first byte
 // Released blocks: h1 = canary ^ freed, so a second release is reported as a double free;
-// small ones are then filled and marked (secure/freed.hpp) and wait in the thread's
-// quarantine (secure/quarantine.hpp).
+// small ones are then filled (secure/freed.hpp) and wait in the thread's quarantine
+// (secure/quarantine.hpp), which checks the fill when it gives them back to the core.
 // malloc(0) returns a distinct address in a reserved region that faults on any access.
 #ifdef FASTPOOL_SECURE
 
@@ -31,7 +32,6 @@
 namespace fastpool::secure {
 namespace {
 
-constexpr std::size_t kTailBytes = 64;         // tail canary bytes written and checked at most
 constexpr std::size_t kZeroRegion = 64 << 20;  // malloc(0) addresses, reused cyclically
 
 struct Header {
@@ -72,35 +72,73 @@ bool is_zero_block(const void* p) noexcept {
   return base != nullptr && c >= base && c < base + kZeroRegion;
 }
 
-// Sizes asked for, of live blocks (fp_stats::bytes_requested). One shared counter: the
-// hardened build pays a locked add per malloc and free for it.
-std::atomic<std::size_t> g_requested{0};
+// --- sizes asked for, of live blocks (fp_stats::bytes_requested)
+// Counted in the calling thread's heap (HeapStats::requested, one writer: no locked
+// instruction), so a block freed by another thread moves the count between heaps; the
+// sum is right. Threads that never allocated share one atomic.
+std::atomic<std::int64_t> g_heapless_requested{0};
+
+void count_requested(std::int64_t delta) noexcept {
+  Heap* h = tls_heap;
+  if (FP_LIKELY(h != &g_empty_heap)) return bump(h->stats.requested, delta);
+  g_heapless_requested.fetch_add(delta, std::memory_order_relaxed);
+}
+
+// --- the tail canary: [c, c+n), n in [1, kTailBytes], as two overlapping stores (loads)
+// of the widest word that fits
+template <class W>
+FP_FAST_PATH void store_pair(char* c, std::size_t n, W w) noexcept {
+  __builtin_memcpy(c, &w, sizeof w);
+  __builtin_memcpy(c + n - sizeof w, &w, sizeof w);
+}
+template <class W>
+FP_FAST_PATH bool pair_is(const char* c, std::size_t n, W w) noexcept {
+  W a, b;
+  __builtin_memcpy(&a, c, sizeof a);
+  __builtin_memcpy(&b, c + n - sizeof b, sizeof b);
+  return ((a ^ w) | (b ^ w)) == 0;
+}
+FP_FAST_PATH void set_tail(char* c, std::size_t n, std::uint64_t pattern) noexcept {
+  if (n >= 8) return store_pair(c, n, pattern);
+  if (n >= 4) return store_pair(c, n, static_cast<std::uint32_t>(pattern));
+  if (n >= 2) return store_pair(c, n, static_cast<std::uint16_t>(pattern));
+  *c = static_cast<char>(pattern);
+}
+FP_FAST_PATH bool tail_intact(const char* c, std::size_t n, std::uint64_t pattern) noexcept {
+  if (n >= 8) return pair_is(c, n, pattern);
+  if (n >= 4) return pair_is(c, n, static_cast<std::uint32_t>(pattern));
+  if (n >= 2) return pair_is(c, n, static_cast<std::uint16_t>(pattern));
+  return static_cast<unsigned char>(*c) == static_cast<unsigned char>(pattern);
+}
+FP_FAST_PATH std::size_t tail_bytes(const char* p, std::size_t size, const char* end) noexcept {
+  std::size_t tail = static_cast<std::size_t>(end - (p + size));
+  return tail < kTailBytes ? tail : kTailBytes;
+}
 
 // --- framing
 // Writes the header and the tail canary of the core's block [b, end) for `size` bytes at
 // b + offset; returns the user pointer.
-char* write_frame(char* b, char* end, std::size_t size, std::size_t offset,
-                  AllocKind kind) noexcept {
+FP_FAST_PATH char* write_frame(char* b, char* end, std::size_t size, std::size_t offset,
+                               AllocKind kind) noexcept {
+  const Keys& k = keys();
   char* p = b + offset;
   std::uint64_t h0 = size | std::uint64_t{static_cast<unsigned>(std::countr_zero(offset))} << 48 |
                      std::uint64_t{static_cast<unsigned>(kind)} << 56;
-  *header_of(p) = {h0, canary(p, h0)};
-  g_requested.fetch_add(size, std::memory_order_relaxed);
-  std::size_t tail = static_cast<std::size_t>(end - (p + size));
-  __builtin_memset(p + size, keys().tail_byte, tail < kTailBytes ? tail : kTailBytes);
+  *header_of(p) = {h0, canary(k, p, h0)};
+  count_requested(static_cast<std::int64_t>(size));
+  set_tail(p + size, tail_bytes(p, size, end), k.tail_byte * 0x0101010101010101ull);
   return p;
 }
 
 // A block fresh from the core.
-void* frame(char* b, std::size_t size, std::size_t offset, AllocKind kind) noexcept {
-  const Page* pg = page_map::find(b);
-  char* end = block_end(pg, b);
-  if (pg->kind == PageKind::small) check_reused(b, end, pg);
-  return write_frame(b, end, size, offset, kind);
+FP_FAST_PATH void* frame(char* b, std::size_t size, std::size_t offset, AllocKind kind) noexcept {
+  return write_frame(b, block_end(page_map::find(b), b), size, offset, kind);
 }
 
 // The block behind a user pointer, checked: fastpool's, header intact, not released,
-// tail canary intact. Aborts with what it found otherwise.
+// tail canary intact. Aborts with what it found otherwise. The header's canary proves p
+// is the start of a block this layer framed and has not released, so the core's own
+// validation is left to the paths that need its page (realloc, big blocks).
 struct Block {
   Page* pg;
   char* b;
@@ -108,36 +146,50 @@ struct Block {
   std::size_t size;
   AllocKind kind;
 };
-Block checked_block(void* p, bool resizing) noexcept {
-  const char* fn = resizing ? "realloc(): " : "free(): ";
+[[noreturn]] FP_COLD void fail(bool resizing, const char* what, const void* at) noexcept {
   os::Message m;
-  auto fail = [&](const char* what, const void* at) {
-    m << fn << what;
-    report(m.str(), at);
-  };
+  m << (resizing ? "realloc(): " : "free(): ") << what;
+  report(m.str(), at);
+}
+[[noreturn]] FP_COLD void bad_block(void* p, bool resizing) noexcept {
   Page* at = page_map::find(p);
-  if (at == &g_empty_page) fail("pointer was not allocated by fastpool", p);
-  if (at->kind == PageKind::unused) fail("double free or pointer to freed memory", p);
+  if (at == &g_empty_page) fail(resizing, "pointer was not allocated by fastpool", p);
+  if (at->kind == PageKind::unused) fail(resizing, "double free or pointer to freed memory", p);
   if ((reinterpret_cast<std::uintptr_t>(p) & 15) != 0)
-    fail("pointer is not the start of a block", p);
+    fail(resizing, "pointer is not the start of a block", p);
+  // Released here (header marked, or an aligned block's header filled), or given back to
+  // the core since (its free tag).
+  const Keys& k = keys();
   Header h = *header_of(p);
-  if (h.h1 != canary(p, h.h0)) {
-    // Released here (header marked), or given back to the core since (its free tag).
-    Page* pg = page_map::find(header_of(p));
-    if (h.h1 == (canary(p, h.h0) ^ keys().freed) ||
-        (pg->kind == PageKind::small && pg->pool.free_list().is_tagged(header_of(p))))
-      fail("double free", p);
-    fail("block header corrupted (buffer underflow) or not the start of a block", p);
-  }
+  Page* pg = page_map::find(header_of(p));
+  std::uint64_t fill = k.fill_byte * 0x0101010101010101ull;
+  if (h.h1 == (canary(k, p, h.h0) ^ k.freed) || (h.h0 == fill && h.h1 == fill) ||
+      (pg->kind == PageKind::small && pg->pool.free_list().is_tagged(header_of(p))))
+    fail(resizing, "double free", p);
+  fail(resizing, "block header corrupted (buffer underflow) or not the start of a block", p);
+}
+[[noreturn]] FP_COLD void overflowed(const char* tail, bool resizing) noexcept {
+  while (static_cast<unsigned char>(*tail) == keys().tail_byte) ++tail;
+  fail(resizing, "buffer overflow detected past the end of the block", tail);
+}
+FP_FAST_PATH Block checked_block(void* p, bool resizing) noexcept {
+  Page* pg = page_map::find(p);
+  // The sentinel and unused records are not small: their misuse is sorted out in bad_block.
+  if (FP_UNLIKELY(pg->kind != PageKind::small) &&
+      (pg == &g_empty_page || pg->kind == PageKind::unused))
+    bad_block(p, resizing);
+  if (FP_UNLIKELY((reinterpret_cast<std::uintptr_t>(p) & 15) != 0)) bad_block(p, resizing);
+  const Keys& k = keys();
+  Header h = *header_of(p);
+  if (FP_UNLIKELY(h.h1 != canary(k, p, h.h0))) bad_block(p, resizing);
   char* b = static_cast<char*>(p) - offset_of(h.h0);
-  Page* pg = validated_page_of(b, resizing);
+  if (resizing || pg->kind != PageKind::small) pg = validated_page_of(b, resizing);
   std::size_t size = size_of(h.h0);
   char* end = block_end(pg, b);
-  std::size_t tail = static_cast<std::size_t>(end - (static_cast<char*>(p) + size));
-  auto* c = static_cast<unsigned char*>(p) + size;
-  if (const unsigned char* bad =
-          first_other(c, tail < kTailBytes ? tail : kTailBytes, keys().tail_byte))
-    fail("buffer overflow detected past the end of the block", bad);
+  const char* tail = static_cast<char*>(p) + size;
+  if (FP_UNLIKELY(!tail_intact(tail, tail_bytes(static_cast<char*>(p), size, end),
+                               k.tail_byte * 0x0101010101010101ull)))
+    overflowed(tail, resizing);
   return {pg, b, end, size, kind_of(h.h0)};
 }
 
@@ -172,17 +224,17 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept {
   if (const char* what = mismatch(blk.kind, kind)) report(what, p);
   if (sized != 0 && sized != blk.size)
     report("operator delete(): sized delete with a size the block was not allocated with", p);
-  Header* h = header_of(p);
-  h->h1 ^= keys().freed;
-  g_requested.fetch_sub(blk.size, std::memory_order_relaxed);
+  header_of(p)->h1 ^= keys().freed;
+  count_requested(-static_cast<std::int64_t>(blk.size));
   if (blk.pg->kind != PageKind::small) return free_fast(blk.b);
-  fill_freed(blk.b, blk.end, blk.pg);
-  quarantine(blk.b, static_cast<std::size_t>(blk.end - blk.b));
+  Released r{blk.b, static_cast<char*>(p) + blk.size, blk.end};
+  fill_freed(r);
+  quarantine(r);
 }
 
-// Small blocks are checked (check_reused) before they are zeroed. Bigger ones take the
-// core's calloc, which knows which read as zero already (fresh mappings, purged slices):
-// only the frame is written to those, so a big calloc stays unresident.
+// Small blocks are zeroed here (they hold the fill). Bigger ones take the core's calloc,
+// which knows which read as zero already (fresh mappings, purged slices): only the frame
+// is written to those, so a big calloc stays unresident.
 void* calloc(std::size_t n, std::size_t size) noexcept {
   std::size_t total;
   if (__builtin_mul_overflow(n, size, &total) || total >= (std::size_t{1} << 48)) {
@@ -215,7 +267,7 @@ void* realloc(void* p, std::size_t size) noexcept {
   if (static_cast<char*>(p) == blk.b + kHeader) {
     if (void* b = resize_block(blk.b, blk.pg, total)) {
       auto* nb = static_cast<char*>(b);
-      g_requested.fetch_sub(blk.size, std::memory_order_relaxed);
+      count_requested(-static_cast<std::int64_t>(blk.size));
       return write_frame(nb, nb + fastpool::usable_size(nb), size, kHeader, blk.kind);
     }
   }
@@ -227,7 +279,13 @@ void* realloc(void* p, std::size_t size) noexcept {
 }
 
 std::size_t requested_bytes() noexcept {
-  return g_requested.load(std::memory_order_relaxed);
+  std::int64_t sum = g_heapless_requested.load(std::memory_order_relaxed);
+  heap::for_each_heap(
+      [](Heap* h, void* arg) {
+        *static_cast<std::int64_t*>(arg) += h->stats.requested.load(std::memory_order_relaxed);
+      },
+      &sum);
+  return sum > 0 ? static_cast<std::size_t>(sum) : 0;
 }
 
 // The user pointer is the core's block start plus 2^shift (header of write_frame): the
@@ -238,7 +296,7 @@ void* block_of(const void* p) noexcept {
   for (std::size_t offset = kHeader; s.start + offset < s.end; offset *= 2) {
     char* q = s.start + offset;
     Header h = *header_of(q);
-    if (h.h1 == canary(q, h.h0) && offset_of(h.h0) == offset) return q;
+    if (h.h1 == canary(keys(), q, h.h0) && offset_of(h.h0) == offset) return q;
   }
   return nullptr;
 }

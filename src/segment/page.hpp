@@ -90,9 +90,6 @@ struct alignas(128) Page {
   PageKind kind = PageKind::unused;
   std::uint8_t size_class = 0;
   std::uint8_t slice_count = 0;
-  // small: a number no earlier page at this address had (set as the page is carved), so
-  // what a page leaves in its memory is told apart from what its successor writes.
-  std::uint32_t generation = 0;
   // small: pool.used() as last added to the heap's statistics (router/heap.hpp).
   std::uint32_t accounted = 0;
   Heap* heap = nullptr;  // small and large: the heap whose spans and queue hold the page

@@ -95,12 +95,6 @@ bool for_each_slice(const void* base, std::size_t size, bool make, F&& f) noexce
 
 }  // namespace
 
-Page* find(const void* p) noexcept {
-  auto slice = reinterpret_cast<std::uintptr_t>(p) >> kSliceShift;
-  if ((slice >> kLeafBits) >= kTopEntries) return &g_empty_page;
-  return page_of(p);
-}
-
 bool set(const void* base, std::size_t size, Page* pg) noexcept {
   return for_each_slice(base, size, true,
                         [pg](Page** e) { __atomic_store_n(e, pg, __ATOMIC_RELEASE); });

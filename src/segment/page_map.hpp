@@ -53,7 +53,10 @@ FP_FAST_PATH Page* page_of(const void* p) noexcept {
 namespace page_map {
 
 // Any pointer at all: its record, or the sentinel.
-Page* find(const void* p) noexcept;
+inline Page* find(const void* p) noexcept {
+  if ((reinterpret_cast<std::uintptr_t>(p) >> kAddressBits) != 0) return &g_empty_page;
+  return page_of(p);
+}
 // True when p lies in a slice fastpool owns (any byte of a block, or a cached mapping).
 inline bool owns(const void* p) noexcept {
   return find(p) != &g_empty_page;

@@ -66,8 +66,14 @@ class FreeList {
 
 #ifdef FASTPOOL_SECURE
 // Hardened builds store a TaggedFreeList's links xor-ed with this per-process secret (from
-// the kernel's AT_RANDOM bytes; every thread derives the same, at any time).
-std::uintptr_t link_key() noexcept;
+// the kernel's AT_RANDOM bytes; every thread derives the same, at any time, so a relaxed
+// load is enough). Zero until derived.
+extern FP_INTERNAL std::uintptr_t g_link_key;
+FP_COLD std::uintptr_t derive_link_key() noexcept;
+inline std::uintptr_t link_key() noexcept {
+  std::uintptr_t k = __atomic_load_n(&g_link_key, __ATOMIC_RELAXED);
+  return FP_LIKELY(k != 0) ? k : derive_link_key();
+}
 #endif
 
 // The global allocator's free list: FreeList's operations, and every block on it carries
