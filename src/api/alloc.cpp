@@ -221,7 +221,7 @@ std::size_t usable_size(const void* p) noexcept {
 
 bool collect_all() noexcept {
 #ifdef FASTPOOL_SECURE
-  secure::flush_quarantine();
+  secure::flush_thread();
 #endif
   return heap::trim_all();
 }

@@ -24,8 +24,9 @@ void* realloc(void* p, std::size_t size) noexcept;
 std::size_t usable_size(const void* p) noexcept;
 // What allocate returned for the block holding p, or null.
 void* block_of(const void* p) noexcept;
-// The calling thread's quarantine back to the heap (thread exit, trim).
-void flush_quarantine() noexcept;
+// The calling thread's quarantine back to the heap, its counts to the process's
+// (thread exit, trim).
+void flush_thread() noexcept;
 // Sizes asked for, of live blocks.
 std::size_t requested_bytes() noexcept;
 }  // namespace secure

@@ -4,7 +4,7 @@
 
 #include <new>
 
-#include "api/front.hpp"  // secure::flush_quarantine at thread exit
+#include "api/front.hpp"  // secure::flush_thread at thread exit
 #include "os/os.hpp"
 #include "router/heap.hpp"
 #include "segment/huge.hpp"
@@ -86,7 +86,7 @@ void abandon(Heap* h) noexcept {
 // (set so that its batch of remote frees is flushed here too).
 void on_thread_exit(void* arg) noexcept {
 #ifdef FASTPOOL_SECURE
-  secure::flush_quarantine();
+  secure::flush_thread();
 #endif
   heap::flush_remote();
   tls_remote.exit_hook = false;

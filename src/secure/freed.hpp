@@ -35,78 +35,56 @@ FP_FAST_PATH char* block_end(const Page* pg, char* b) noexcept {
   if (FP_LIKELY(pg->kind == PageKind::small)) return b + pg->pool.block_size();
   return big_block_end(b);
 }
-// The first of n bytes from c that is not `byte`, or null.
-const unsigned char* first_other(const unsigned char* c, std::size_t n,
-                                 unsigned char byte) noexcept;
 // [from, to) of a block from 64 KiB: its whole pages given back.
 void purge_between(char* from, char* to) noexcept;
-[[noreturn]] FP_COLD void report_written(const char* from, std::size_t n,
-                                         unsigned char fill) noexcept;
+// The first byte of the 16-byte units at[0..n) that is not `fill`, reported.
+[[noreturn]] FP_COLD void report_written(char* const* at, int n, unsigned char fill) noexcept;
 
 namespace freed {
 using V = std::uint64_t __attribute__((vector_size(16)));
 inline constexpr std::size_t kSparseFrom = 64 << 10;
+inline constexpr int kUnits = 5;
 
-// [c, c+n) set to the pattern, n >= 16: 16-byte stores, the last one overlapping.
-FP_FAST_PATH void fill(char* c, std::size_t n, V v) noexcept {
-  for (std::size_t i = 0; i + 16 < n; i += 16) __builtin_memcpy(c + i, &v, 16);
-  __builtin_memcpy(c + n - 16, &v, 16);
-}
-// Whether [c, c+n), n >= 16, still holds the pattern.
-FP_FAST_PATH bool intact(const char* c, std::size_t n, V v) noexcept {
-  V a, diff = {0, 0};
-  for (std::size_t i = 0; i + 16 < n; i += 16) {
-    __builtin_memcpy(&a, c + i, 16);
-    diff |= a ^ v;
-  }
-  __builtin_memcpy(&a, c + n - 16, 16);
-  diff |= a ^ v;
-  return (diff[0] | diff[1]) == 0;
+// The windows as 16-byte units: [b+16, b+48) and [user_end-32, user_end+16), every unit
+// moved inside [b+16, end) where it would stick out. In a small block units overlap and
+// bytes are filled twice, so no block needs a branch of its own. Every framed block is at
+// least 32 bytes (a header and a byte take a 32-byte class): there is room for one unit.
+struct Units {
+  char* at[kUnits];
+};
+FP_FAST_PATH Units units(const Released& r) noexcept {
+  static_assert(kWindow == 32 && kTailBytes == 16);
+  char* lo = r.b + kHeader;
+  char* last = r.end - 16;
+  auto clip = [lo, last](char* c) { return c < lo ? lo : c > last ? last : c; };
+  char* t = r.user_end - kWindow;
+  return {{lo, clip(lo + 16), clip(t), clip(t + 16), clip(r.user_end)}};
 }
 FP_FAST_PATH V pattern() noexcept {
-  std::uint64_t w = keys().fill_byte * 0x0101010101010101ull;
+  std::uint64_t w = derived_keys().fill_byte * 0x0101010101010101ull;
   return V{w, w};
-}
-
-// What is filled: [b+16, head_end) and [tail_from, tail_end); tail_from == b+16: one
-// range. Each is at least 16 bytes: every framed block is at least 32 (a header and a
-// byte take a 32-byte class), and tail_end reaches past the user's bytes.
-struct Ranges {
-  char* head_end;
-  char* tail_from;
-  char* tail_end;
-};
-FP_FAST_PATH Ranges ranges(const Released& r) noexcept {
-  char* from = r.b + kHeader;
-  char* tail_end = r.end - r.user_end > static_cast<std::ptrdiff_t>(kTailBytes)
-                       ? r.user_end + kTailBytes
-                       : r.end;
-  if (r.user_end - from < static_cast<std::ptrdiff_t>(2 * kWindow)) return {from, from, tail_end};
-  return {from + kWindow, r.user_end - kWindow, tail_end};
 }
 }  // namespace freed
 
 FP_FAST_PATH void fill_freed(const Released& r) noexcept {
   freed::V v = freed::pattern();
-  freed::Ranges g = freed::ranges(r);
-  char* from = r.b + kHeader;
-  if (g.tail_from != from) freed::fill(from, kWindow, v);
-  freed::fill(g.tail_from, static_cast<std::size_t>(g.tail_end - g.tail_from), v);
+  freed::Units u = freed::units(r);
+  for (char* c : u.at) __builtin_memcpy(c, &v, 16);
   if (r.end - r.b >= static_cast<std::ptrdiff_t>(freed::kSparseFrom))
-    purge_between(g.head_end, g.tail_from);
+    purge_between(r.b + kHeader + kWindow, r.user_end - kWindow);
 }
 
 // REQUIRES: fill_freed(r) was called. Aborts with the address of the first byte written
 // since.
 FP_FAST_PATH void check_freed(const Released& r) noexcept {
-  freed::V v = freed::pattern();
-  freed::Ranges g = freed::ranges(r);
-  char* from = r.b + kHeader;
-  if (g.tail_from != from && FP_UNLIKELY(!freed::intact(from, kWindow, v)))
-    report_written(from, kWindow, static_cast<unsigned char>(v[0]));
-  auto n = static_cast<std::size_t>(g.tail_end - g.tail_from);
-  if (FP_UNLIKELY(!freed::intact(g.tail_from, n, v)))
-    report_written(g.tail_from, n, static_cast<unsigned char>(v[0]));
+  freed::V v = freed::pattern(), diff = {0, 0};
+  freed::Units u = freed::units(r);
+  for (const char* c : u.at) {
+    freed::V a;
+    __builtin_memcpy(&a, c, 16);
+    diff |= a ^ v;
+  }
+  if (FP_UNLIKELY((diff[0] | diff[1]) != 0)) report_written(u.at, freed::kUnits, v[0] & 0xFF);
 }
 
 }  // namespace fastpool::secure

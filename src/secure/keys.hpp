@@ -25,6 +25,12 @@ inline const Keys& keys() noexcept {
   return g_keys;
 }
 
+// The keys where a block of this layer's is in hand: the allocate that framed it derived
+// them, and whoever holds its pointer is ordered after that allocate. No check, no fence.
+inline const Keys& derived_keys() noexcept {
+  return g_keys;
+}
+
 inline std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64's finaliser
   x ^= x >> 30;
   x *= 0xBF58476D1CE4E5B9ull;

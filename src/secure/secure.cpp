@@ -75,13 +75,21 @@ bool is_zero_block(const void* p) noexcept {
 // --- sizes asked for, of live blocks (fp_stats::bytes_requested)
 // Counted in the calling thread's heap (HeapStats::requested, one writer: no locked
 // instruction), so a block freed by another thread moves the count between heaps; the
-// sum is right. Threads that never allocated share one atomic.
+// sum is right. A thread that never allocated (a consumer that only frees) has no heap:
+// it counts here and adds to the shared total a MiB at a time and when it exits.
 std::atomic<std::int64_t> g_heapless_requested{0};
+__thread std::int64_t tls_heapless_requested __attribute__((tls_model("initial-exec")));
+constexpr std::int64_t kHeaplessFlush = 1 << 20;
 
-void count_requested(std::int64_t delta) noexcept {
+FP_COLD void flush_heapless() noexcept {
+  g_heapless_requested.fetch_add(tls_heapless_requested, std::memory_order_relaxed);
+  tls_heapless_requested = 0;
+}
+FP_FAST_PATH void count_requested(std::int64_t delta) noexcept {
   Heap* h = tls_heap;
   if (FP_LIKELY(h != &g_empty_heap)) return bump(h->stats.requested, delta);
-  g_heapless_requested.fetch_add(delta, std::memory_order_relaxed);
+  std::int64_t t = tls_heapless_requested += delta;
+  if (FP_UNLIKELY(t >= kHeaplessFlush || t <= -kHeaplessFlush)) flush_heapless();
 }
 
 // --- the tail canary: [c, c+n), n in [1, kTailBytes], as two overlapping stores (loads)
@@ -172,14 +180,16 @@ struct Block {
   while (static_cast<unsigned char>(*tail) == keys().tail_byte) ++tail;
   fail(resizing, "buffer overflow detected past the end of the block", tail);
 }
-FP_FAST_PATH Block checked_block(void* p, bool resizing) noexcept {
-  Page* pg = page_map::find(p);
+// REQUIRES: pg == page_map::find(p); p is not null and not a malloc(0) address.
+FP_FAST_PATH Block checked_block(void* p, Page* pg, bool resizing) noexcept {
   // The sentinel and unused records are not small: their misuse is sorted out in bad_block.
   if (FP_UNLIKELY(pg->kind != PageKind::small) &&
       (pg == &g_empty_page || pg->kind == PageKind::unused))
     bad_block(p, resizing);
   if (FP_UNLIKELY((reinterpret_cast<std::uintptr_t>(p) & 15) != 0)) bad_block(p, resizing);
-  const Keys& k = keys();
+  // Until the header's canary matches, p may be any pointer and the keys underived: a
+  // mismatch takes bad_block, which derives them before it looks again.
+  const Keys& k = derived_keys();
   Header h = *header_of(p);
   if (FP_UNLIKELY(h.h1 != canary(k, p, h.h0))) bad_block(p, resizing);
   char* b = static_cast<char*>(p) - offset_of(h.h0);
@@ -219,12 +229,14 @@ void* allocate(std::size_t size, std::size_t alignment, AllocKind kind) noexcept
 }
 
 void release(void* p, AllocKind kind, std::size_t sized) noexcept {
-  if (p == nullptr || is_zero_block(p)) return;
-  Block blk = checked_block(p, false);
+  // Null and malloc(0)'s addresses are in no small page: one test on the way in for both.
+  Page* pg = page_map::find(p);
+  if (FP_UNLIKELY(pg->kind != PageKind::small) && (p == nullptr || is_zero_block(p))) return;
+  Block blk = checked_block(p, pg, false);
   if (const char* what = mismatch(blk.kind, kind)) report(what, p);
   if (sized != 0 && sized != blk.size)
     report("operator delete(): sized delete with a size the block was not allocated with", p);
-  header_of(p)->h1 ^= keys().freed;
+  header_of(p)->h1 ^= derived_keys().freed;
   count_requested(-static_cast<std::int64_t>(blk.size));
   if (blk.pg->kind != PageKind::small) return free_fast(blk.b);
   Released r{blk.b, static_cast<char*>(p) + blk.size, blk.end};
@@ -257,7 +269,7 @@ void* realloc(void* p, std::size_t size) noexcept {
     release(p, AllocKind::malloc, 0);
     return nullptr;
   }
-  Block blk = checked_block(p, true);
+  Block blk = checked_block(p, page_map::find(p), true);
   std::size_t total;
   if (size >= (std::size_t{1} << 48) || __builtin_add_overflow(size, kHeader + 1, &total)) {
     errno = ENOMEM;
@@ -276,6 +288,11 @@ void* realloc(void* p, std::size_t size) noexcept {
   __builtin_memcpy(q, p, size < blk.size ? size : blk.size);
   release(p, blk.kind, 0);
   return q;
+}
+
+void flush_thread() noexcept {
+  flush_quarantine();
+  if (tls_heapless_requested != 0) flush_heapless();
 }
 
 std::size_t requested_bytes() noexcept {
