@@ -213,7 +213,11 @@ const char* mismatch(AllocKind allocated, AllocKind released) noexcept {
 
 }  // namespace
 
-void* allocate(std::size_t size, std::size_t alignment, AllocKind kind) noexcept {
+namespace {
+// `growable`: past kMaxSmall a large span or a huge block, which later grow in place (what
+// realloc moves a growing block to, as the core's realloc does).
+void* allocate_block(std::size_t size, std::size_t alignment, AllocKind kind,
+                     bool growable) noexcept {
   if (size == 0 && alignment <= 16) {
     if (void* z = zero_block()) return z;
   }
@@ -223,9 +227,16 @@ void* allocate(std::size_t size, std::size_t alignment, AllocKind kind) noexcept
     errno = ENOMEM;
     return nullptr;
   }
-  void* b = alignment <= kHeader ? malloc_fast(total) : aligned_alloc_checked(alignment, total);
+  void* b = alignment > kHeader             ? aligned_alloc_checked(alignment, total)
+            : growable && total > kMaxSmall ? malloc_growable(total)
+                                            : malloc_fast(total);
   if (b == nullptr) return nullptr;
   return frame(static_cast<char*>(b), size, offset, kind);
+}
+}  // namespace
+
+void* allocate(std::size_t size, std::size_t alignment, AllocKind kind) noexcept {
+  return allocate_block(size, alignment, kind, false);
 }
 
 void release(void* p, AllocKind kind, std::size_t sized) noexcept {
@@ -283,7 +294,7 @@ void* realloc(void* p, std::size_t size) noexcept {
       return write_frame(nb, nb + fastpool::usable_size(nb), size, kHeader, blk.kind);
     }
   }
-  void* q = allocate(size, 0, blk.kind);
+  void* q = allocate_block(size, 0, blk.kind, size > blk.size);
   if (q == nullptr) return nullptr;
   __builtin_memcpy(q, p, size < blk.size ? size : blk.size);
   release(p, blk.kind, 0);
