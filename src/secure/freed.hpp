@@ -1,6 +1,6 @@
 // Released small blocks of the hardened layer, while they wait in the quarantine.
-// [b, b+16) keeps what was there (a plain block's header, marked released). Filled with
-// keys().fill_byte: the kWindow bytes after that (an object's first fields: its vtable,
+// The header before the user's bytes keeps what it held, marked released. Filled with
+// keys().fill_byte: the user's first kWindow bytes (an object's first fields: its vtable,
 // its links), and the last kWindow bytes the user had with the tail canary's 16 after
 // them (a buffer's end); a block with fewer bytes than two windows, all of it to there.
 // Blocks from 64 KiB on also give the whole pages between back (they read as zero until
@@ -18,13 +18,14 @@
 
 namespace fastpool::secure {
 
-inline constexpr std::size_t kHeader = 16;     // the block header, and where the fill starts
+inline constexpr std::size_t kHeader = 16;     // the block header, before the user's bytes
 inline constexpr std::size_t kTailBytes = 16;  // the frame's tail canary, at most
 inline constexpr std::size_t kWindow = 32;     // bytes filled and checked at each end
 
-// A released small block: the core's [b, end), the user's bytes ending at user_end.
+// A released small block: the core's [b, end), the user's [p, user_end).
 struct Released {
   char* b;
+  char* p;
   char* user_end;
   char* end;
 };
@@ -45,16 +46,16 @@ using V = std::uint64_t __attribute__((vector_size(16)));
 inline constexpr std::size_t kSparseFrom = 64 << 10;
 inline constexpr int kUnits = 5;
 
-// The windows as 16-byte units: [b+16, b+48) and [user_end-32, user_end+16), every unit
-// moved inside [b+16, end) where it would stick out. In a small block units overlap and
-// bytes are filled twice, so no block needs a branch of its own. Every framed block is at
-// least 32 bytes (a header and a byte take a 32-byte class): there is room for one unit.
+// The windows as 16-byte units: [p, p+32) and [user_end-32, user_end+16), every unit
+// moved inside [p, end) where it would stick out. In a small block units overlap and
+// bytes are filled twice, so no block needs a branch of its own. There is room for one
+// unit: classes are multiples of 16, and a block holds at least one byte past p.
 struct Units {
   char* at[kUnits];
 };
 FP_FAST_PATH Units units(const Released& r) noexcept {
   static_assert(kWindow == 32 && kTailBytes == 16);
-  char* lo = r.b + kHeader;
+  char* lo = r.p;
   char* last = r.end - 16;
   auto clip = [lo, last](char* c) { return c < lo ? lo : c > last ? last : c; };
   char* t = r.user_end - kWindow;
@@ -71,7 +72,7 @@ FP_FAST_PATH void fill_freed(const Released& r) noexcept {
   freed::Units u = freed::units(r);
   for (char* c : u.at) __builtin_memcpy(c, &v, 16);
   if (r.end - r.b >= static_cast<std::ptrdiff_t>(freed::kSparseFrom))
-    purge_between(r.b + kHeader + kWindow, r.user_end - kWindow);
+    purge_between(r.p + kWindow, r.user_end - kWindow);
 }
 
 // REQUIRES: fill_freed(r) was called. Aborts with the address of the first byte written

@@ -13,6 +13,7 @@ Keys g_keys;
 std::atomic<bool> g_keys_ready{false};
 
 void derive_keys() noexcept {
+  if (g_keys_ready.load(std::memory_order_acquire)) return;  // a racing call did it
   std::uint64_t seed[2] = {0x243F6A8885A308D3ull, 0x13198A2E03707344ull};
   if (auto* r = reinterpret_cast<const void*>(getauxval(AT_RANDOM))) __builtin_memcpy(seed, r, 16);
   Keys k;
@@ -29,9 +30,10 @@ void derive_keys() noexcept {
   k.fill_byte = odd_byte(k.seed >> 16);
   if (k.fill_byte == k.tail_byte) k.fill_byte ^= 0x01;
   g_keys = k;
-  g_keys_ready.store(true, std::memory_order_release);
-  // Nonzero: zero means "not derived yet" to engine::link_key.
+  // Nonzero: zero means "not derived yet" to engine::link_key. Before the flag, so that
+  // whoever sees the flag sees the link key too.
   __atomic_store_n(&engine::g_link_key, mix(seed[1] + 0x9E3779B97F4A7C15ull) | 1, __ATOMIC_RELAXED);
+  g_keys_ready.store(true, std::memory_order_release);
 }
 
 }  // namespace fastpool::secure
@@ -40,7 +42,7 @@ namespace fastpool::engine {
 FP_INTERNAL std::uintptr_t g_link_key = 0;
 std::uintptr_t derive_link_key() noexcept {
   secure::derive_keys();
-  return g_link_key;
+  return __atomic_load_n(&g_link_key, __ATOMIC_RELAXED);
 }
 }  // namespace fastpool::engine
 

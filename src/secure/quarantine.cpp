@@ -11,7 +11,7 @@ namespace fastpool::secure {
 namespace {
 
 void give_back(const Slot& s) noexcept {
-  check_freed({s.b, s.b + s.user, s.b + s.bytes});
+  check_freed({s.b, s.b + s.start, s.b + s.user, s.b + s.bytes});
   free_fast(s.b);
 }
 

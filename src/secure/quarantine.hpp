@@ -13,8 +13,8 @@ inline constexpr int kQuarantineSlots = 64;
 inline constexpr std::size_t kQuarantineBytes = 4 << 20;  // per thread
 
 struct Slot {
-  char* b;                    // null: empty
-  std::uint32_t user, bytes;  // user_end - b, end - b
+  char* b;                           // null: empty
+  std::uint32_t start, user, bytes;  // p - b, user_end - b, end - b
 };
 // A block goes into a random slot and the one there leaves: each block stays for a
 // random number of frees (64 on average), and nothing needs counting but the bytes.
@@ -43,7 +43,8 @@ FP_FAST_PATH void quarantine(const Released& r) noexcept {
   q.rng ^= q.rng << 17;
   Slot& s = q.slot[q.rng >> 58];  // the top bits: [0, 64)
   Slot out = s;
-  s = {r.b, static_cast<std::uint32_t>(r.user_end - r.b), static_cast<std::uint32_t>(bytes)};
+  s = {r.b, static_cast<std::uint32_t>(r.p - r.b), static_cast<std::uint32_t>(r.user_end - r.b),
+       static_cast<std::uint32_t>(bytes)};
   q.total += bytes;
   if (out.b != nullptr || q.total > kQuarantineBytes) evict(q, out, s);
 }

@@ -85,11 +85,20 @@ FP_COLD void flush_heapless() noexcept {
   g_heapless_requested.fetch_add(tls_heapless_requested, std::memory_order_relaxed);
   tls_heapless_requested = 0;
 }
+// Such a thread's exit must flush its count and its quarantine: the exit hook is armed
+// here, as nothing else would arm it before the quarantine gives a block to the core.
+// Past the hook, nothing flushes: counted at once.
+FP_COLD void count_heapless(std::int64_t delta) noexcept {
+  if (tls_remote.exited)
+    return (void)g_heapless_requested.fetch_add(delta, std::memory_order_relaxed);
+  if (!tls_remote.exit_hook) heap::arm_exit_hook();
+  std::int64_t t = tls_heapless_requested += delta;
+  if (t >= kHeaplessFlush || t <= -kHeaplessFlush) flush_heapless();
+}
 FP_FAST_PATH void count_requested(std::int64_t delta) noexcept {
   Heap* h = tls_heap;
   if (FP_LIKELY(h != &g_empty_heap)) return bump(h->stats.requested, delta);
-  std::int64_t t = tls_heapless_requested += delta;
-  if (FP_UNLIKELY(t >= kHeaplessFlush || t <= -kHeaplessFlush)) flush_heapless();
+  count_heapless(delta);
 }
 
 // --- the tail canary: [c, c+n), n in [1, kTailBytes], as two overlapping stores (loads)
@@ -165,13 +174,11 @@ struct Block {
   if (at->kind == PageKind::unused) fail(resizing, "double free or pointer to freed memory", p);
   if ((reinterpret_cast<std::uintptr_t>(p) & 15) != 0)
     fail(resizing, "pointer is not the start of a block", p);
-  // Released here (header marked, or an aligned block's header filled), or given back to
-  // the core since (its free tag).
+  // Released here (header marked), or given back to the core since (its free tag).
   const Keys& k = keys();
   Header h = *header_of(p);
   Page* pg = page_map::find(header_of(p));
-  std::uint64_t fill = k.fill_byte * 0x0101010101010101ull;
-  if (h.h1 == (canary(k, p, h.h0) ^ k.freed) || (h.h0 == fill && h.h1 == fill) ||
+  if (h.h1 == (canary(k, p, h.h0) ^ k.freed) ||
       (pg->kind == PageKind::small && pg->pool.free_list().is_tagged(header_of(p))))
     fail(resizing, "double free", p);
   fail(resizing, "block header corrupted (buffer underflow) or not the start of a block", p);
@@ -250,7 +257,7 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept {
   header_of(p)->h1 ^= derived_keys().freed;
   count_requested(-static_cast<std::int64_t>(blk.size));
   if (blk.pg->kind != PageKind::small) return free_fast(blk.b);
-  Released r{blk.b, static_cast<char*>(p) + blk.size, blk.end};
+  Released r{blk.b, static_cast<char*>(p), static_cast<char*>(p) + blk.size, blk.end};
   fill_freed(r);
   quarantine(r);
 }
