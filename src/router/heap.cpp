@@ -3,6 +3,7 @@
 
 #include "os/os.hpp"
 #include "segment/huge.hpp"
+#include "segment/largest_freed.hpp"
 
 namespace fastpool {
 namespace {
@@ -52,12 +53,67 @@ int slices_for(std::size_t size) noexcept {
   return static_cast<int>((size + kSliceSize - 1) / kSliceSize);
 }
 
+// Classes whose pages hold a few blocks each (8 KiB and up, 8 or so per page).
+constexpr int kFirstFewBlockClass = size_class(8 * 1024);
+static_assert(slices_for_class(kFirstFewBlockClass) == 1);
+static_assert(kClassCount - kFirstFewBlockClass <= 64, "one bit each in a word");
+
+constexpr std::uint64_t few_block_bit(int c) {
+  return std::uint64_t{1} << (c - kFirstFewBlockClass);
+}
+
+// Slices given back by release_idle_current.
+struct Released {
+  Segment* segment;
+  std::uint64_t slices;
+};
+using ReleasedList = std::array<Released, kClassCount - kFirstFewBlockClass>;
+
+// Before the heap takes memory that is not resident: the current pages of its few-block
+// classes with no block out go back to its spans. Otherwise a freed buffer stays resident
+// in a class nothing may ask from again: a buffer that doubles leaves one behind per size,
+// about as much again as it holds. A class that asks for a page again after it lost one
+// keeps its pages from then on (Heap::idle_kept). Bounded: at most 49 classes, a walk of
+// a few free blocks each. Returns how many pages went back (into `out`).
+int release_idle_current(Heap* h, int except, ReleasedList& out) noexcept {
+  if (h != tls_heap) return 0;  // an abandoned heap has no current pages
+  int n = 0;
+  for (int c = kFirstFewBlockClass; c < kClassCount; ++c) {
+    Page* pg = h->current[c];
+    if (pg == &g_empty_page || c == except || (h->idle_kept & few_block_bit(c)) != 0) continue;
+    pg->pool.recount_used();
+    if (!pg->pool.unused()) continue;
+    Segment* s = segment_of(pg);
+    out[static_cast<std::size_t>(n++)] = {s, segment::run_mask(page_index(s, pg), pg->slice_count)};
+    heap::make_counted(h, pg);
+    h->current[c] = &g_empty_page;
+    heap::page_emptied(h, pg);
+    heap::refresh_direct(h, c);
+    h->idle_released |= few_block_bit(c);
+  }
+  return n;
+}
+
+// A span for a page of class `except` (-1: a large block). Resident free slices first;
+// else idle current pages go back, serve the span if they can, and what they cannot
+// serve is purged at once (the heap grows by fresh memory, its RSS does not grow twice).
+Page* take_span(Heap* h, int count, PageKind kind, bool* zeroed, int except) noexcept {
+  if (Page* pg = spans::take(h, count, kind, zeroed, true)) return pg;
+  ReleasedList released;
+  int n = release_idle_current(h, except, released);
+  Page* pg = n > 0 ? spans::take(h, count, kind, zeroed, true) : nullptr;
+  for (int i = 0; i < n; ++i) spans::purge_slices(h, released[i].segment, released[i].slices);
+  return pg != nullptr ? pg : spans::take(h, count, kind, zeroed);
+}
+
 }  // namespace
 
 Page* PageSource::grow(std::size_t) noexcept {
+  if (size_class >= kFirstFewBlockClass && (heap->idle_released & few_block_bit(size_class)))
+    heap->idle_kept |= few_block_bit(size_class);
   int slices = kClassSlices[size_class];
   bool zeroed;
-  Page* pg = spans::take(heap, slices, PageKind::small, &zeroed);
+  Page* pg = take_span(heap, slices, PageKind::small, &zeroed, size_class);
   if (pg == nullptr) return nullptr;
   std::size_t bsize = class_size(size_class);
   pg->pool.init(page_start(pg), bsize, static_cast<std::size_t>(slices) * kSliceSize / bsize);
@@ -88,6 +144,7 @@ void PageSource::on_available(Page* p) noexcept {
 }
 
 LargeCounts g_large;
+static LargestFreed g_large_freed;  // its rule: segment/largest_freed.hpp
 
 namespace heap {
 
@@ -110,6 +167,12 @@ void account_current(Heap* h) noexcept {
   }
 }
 
+void make_counted(Heap* h, Page* pg) noexcept {
+  pg->pool.recount_used();
+  pg->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted, std::memory_order_relaxed);
+  account(h, pg);
+}
+
 // Installs the class queue's front page as the class's current page: in h->current
 // and in the thread's direct table. The page that stops being current gets an exact
 // count and the counted flag again; the new one loses its flags, so that the fast paths
@@ -120,12 +183,8 @@ void refresh_direct(Heap* h, int c) noexcept {
   if (cur == nullptr) cur = &g_empty_page;
   Page* old = h->current[c];
   if (old == cur) return;
-  auto self = reinterpret_cast<std::uintptr_t>(h);
-  if (old->kind == PageKind::small && is_current_word(old->owner.load(std::memory_order_relaxed))) {
-    old->pool.recount_used();
-    old->owner.store(self | kOwnerCounted, std::memory_order_relaxed);
-    account(h, old);
-  }
+  if (old->kind == PageKind::small && is_current_word(old->owner.load(std::memory_order_relaxed)))
+    make_counted(h, old);
   if (cur != &g_empty_page) {
     account(h, cur);
     cur->owner.store(thread_owner_word(), std::memory_order_relaxed);
@@ -143,15 +202,12 @@ void page_emptied(Heap* h, Page* pg) noexcept {
 }
 
 void drop_current_pages(Heap* h) noexcept {
-  auto self = reinterpret_cast<std::uintptr_t>(h);
   for (int c = 0; c < kClassCount; ++c) {
     Page* cur = h->current[c];
     h->current[c] = &g_empty_page;
     if (cur == &g_empty_page || !is_current_word(cur->owner.load(std::memory_order_relaxed)))
       continue;
-    cur->pool.recount_used();
-    cur->owner.store(self | kOwnerCounted, std::memory_order_relaxed);
-    account(h, cur);
+    make_counted(h, cur);
     if (cur->pool.unused()) page_emptied(h, cur);
   }
   if (h == tls_heap) tls_direct = kEmptyDirect;
@@ -216,7 +272,7 @@ void* large_alloc(Heap* h, std::size_t size, bool* zeroed) noexcept {
   tick(h);
   int count = slices_for(size);
   FP_ASSERT(count <= kMaxSpan);
-  Page* pg = spans::take(h, count, PageKind::large, zeroed);
+  Page* pg = take_span(h, count, PageKind::large, zeroed, -1);
   if (pg == nullptr) return nullptr;
   char* start = page_start(pg);
   pg->pool.init_all_used(start, static_cast<std::size_t>(count) * kSliceSize, 1);
@@ -229,9 +285,10 @@ void* large_alloc(Heap* h, std::size_t size, bool* zeroed) noexcept {
 }
 
 void free_large(Page* pg) noexcept {
+  std::size_t bytes = pg->slice_count * kSliceSize;
   g_large.blocks.fetch_sub(1, std::memory_order_relaxed);
-  g_large.bytes.fetch_sub(pg->slice_count * kSliceSize, std::memory_order_relaxed);
-  spans::free(pg->heap, pg);
+  g_large.bytes.fetch_sub(bytes, std::memory_order_relaxed);
+  spans::free(pg->heap, pg, g_large_freed.outgrown_by(bytes));
 }
 
 bool large_resize(Page* pg, std::size_t size) noexcept {

@@ -69,6 +69,11 @@ struct Heap {
   alignas(64) PageQueue classes[kClassCount];
   HeapSpans spans;
   HeapStats stats;
+  // Classes of few blocks per page, bit c - kFirstFewBlockClass (heap.cpp): `released`,
+  // its idle current page went back for fresh memory's sake; `kept`, it asked for a page
+  // again after that (a buffer cycled, not one outgrown), so its page now stays. Owner only.
+  std::uint64_t idle_released = 0;
+  std::uint64_t idle_kept = 0;
   std::uint32_t slow_calls = 0;
   std::uint64_t next_maintenance_ms = 0;
   Heap* next_registered = nullptr;  // written once, before the heap is published
@@ -178,6 +183,9 @@ void page_emptied(Heap* h, Page* pg) noexcept;
 void refresh_direct(Heap* h, int size_class) noexcept;
 // Lets go of h's current pages (made counted; empty ones go back).
 void drop_current_pages(Heap* h) noexcept;
+// h's current page of its class stops being current: its count made exact, its counted
+// flag set. REQUIRES: pg is h->current[pg->size_class] (so its free list is h's alone).
+void make_counted(Heap* h, Page* pg) noexcept;
 // Brings h->stats up to date with pg's block count (see HeapStats).
 void account(Heap* h, Page* pg) noexcept;
 // The calling thread's heap: its current pages' counts made exact and accounted.

@@ -83,12 +83,13 @@ bool purge_or_release(HeapSpans& sp, Segment* s) noexcept {
 
 }  // namespace
 
-Page* take(Heap* h, int count, PageKind kind, bool* zeroed) noexcept {
+Page* take(Heap* h, int count, PageKind kind, bool* zeroed, bool resident_only) noexcept {
   FP_ASSERT(count >= 1 && count <= kMaxSpan);
   HeapSpans& sp = h->spans;
   os::SpinGuard g(sp.lock);
   int i = -1;
   Segment* s = find_resident(sp, count, &i);
+  if (s == nullptr && resident_only) return nullptr;
   if (s == nullptr) s = find_best_fit(sp, count, &i);
   if (s == nullptr) {
     s = segment::acquire(h);
@@ -103,12 +104,14 @@ Page* take(Heap* h, int count, PageKind kind, bool* zeroed) noexcept {
   return pg;
 }
 
-void free(Heap* h, Page* pg) noexcept {
+void free(Heap* h, Page* pg, bool purge_now) noexcept {
   HeapSpans& sp = h->spans;
   Segment* s = segment_of(pg);
+  std::uint64_t slices = segment::run_mask(page_index(s, pg), pg->slice_count);
   os::SpinGuard g(sp.lock);
   bool was_clean = s->dirty_slices == 0;
   segment::free_span(s, pg);
+  if (purge_now) segment::purge_slices(s, slices);
   refile(sp, s);
   dirtied(sp, s, was_clean);
 }
@@ -148,6 +151,11 @@ bool purge_all(Heap* h) noexcept {
   bool any = false;
   while (Segment* s = sp.purge_queue.front()) any |= purge_or_release(sp, s);
   return any;
+}
+
+void purge_slices(Heap* h, Segment* s, std::uint64_t mask) noexcept {
+  os::SpinGuard g(h->spans.lock);
+  segment::purge_slices(s, mask);
 }
 
 }  // namespace fastpool::spans

@@ -31,11 +31,13 @@ struct HeapSpans {
 
 namespace spans {
 
-// A span of `count` slices (1..kMaxSpan): the best-fitting segment's, else a new
-// segment's. *zeroed: the span reads as zero. Null on OOM.
-Page* take(Heap* h, int count, PageKind kind, bool* zeroed) noexcept;
-// Frees the span of pg; its slices are purged after the delay.
-void free(Heap* h, Page* pg) noexcept;
+// A span of `count` slices (1..kMaxSpan): resident free slices of the segments freed
+// into last, else the best-fitting segment's, else a new segment's. *zeroed: the span
+// reads as zero. Null on OOM, and with `resident_only` when no resident run fits.
+Page* take(Heap* h, int count, PageKind kind, bool* zeroed, bool resident_only = false) noexcept;
+// Frees the span of pg; its slices are purged after the delay, or at once with
+// `purge_now`.
+void free(Heap* h, Page* pg, bool purge_now = false) noexcept;
 // Grows pg's span to `count` slices when the slices after it are free.
 bool grow(Heap* h, Page* pg, int count) noexcept;
 // Gives the slices of pg's span past the first `count` back.
@@ -46,6 +48,9 @@ bool purge_due(Heap* h, std::uint64_t now_ms, int budget) noexcept;
 // Purges every dirty slice now and releases every wholly free segment. Returns true
 // when anything was given back.
 bool purge_all(Heap* h) noexcept;
+// Purges the dirty slices of s among `mask`'s now. s stays queued: when its delay
+// passes, it is released if wholly free.
+void purge_slices(Heap* h, Segment* s, std::uint64_t mask) noexcept;
 
 }  // namespace spans
 }  // namespace fastpool

@@ -6,6 +6,7 @@
 
 #include "os/options.hpp"
 #include "os/os.hpp"
+#include "segment/largest_freed.hpp"
 #include "segment/page_map.hpp"
 #include "segment/segment.hpp"
 
@@ -35,6 +36,8 @@ std::atomic<std::size_t> g_live{0};
 std::atomic<std::uint64_t> g_next_expiry_ms{~std::uint64_t{0}};  // earliest cached_at + delay
 
 constexpr std::size_t kMaxHuge = std::size_t{1} << 46;
+
+LargestFreed g_largest_freed;  // its rule: segment/largest_freed.hpp
 
 // What the cache may hold now. REQUIRES: g_lock held.
 std::size_t cache_limit() noexcept {
@@ -181,6 +184,7 @@ void free(Page* pg) noexcept {
   // Hardened builds seal the block while it is cached (its header page stays readable
   // for the cache links), so a use after free faults; no seal, no cache.
   if (h->offset == os::page_size() && h->mapped <= kCacheMaxBytes &&
+      !g_largest_freed.outgrown_by(h->mapped) &&
       (!kHardened || os::protect(huge_block(pg), huge_usable(pg), false))) {
     pthread_mutex_lock(&g_lock);
     std::size_t limit = cache_limit();

@@ -61,11 +61,6 @@ void give_segment(Segment* s) noexcept {
   pthread_mutex_unlock(&g_cache_lock);
 }
 
-std::uint64_t run_mask(int first, int count) noexcept {
-  std::uint64_t m = count >= 64 ? kAllSlices : ((std::uint64_t{1} << count) - 1);
-  return m << first;
-}
-
 #ifdef FASTPOOL_SECURE
 constexpr bool kHardened = true;
 #else
@@ -203,7 +198,12 @@ void free_span(Segment* s, Page* pg) noexcept {
 }
 
 void purge(Segment* s) noexcept {
-  std::uint64_t d = s->dirty_slices;
+  purge_slices(s, s->dirty_slices);
+}
+
+void purge_slices(Segment* s, std::uint64_t mask) noexcept {
+  std::uint64_t d = s->dirty_slices & mask;
+  s->dirty_slices &= ~d;
   while (d != 0) {  // one madvise per run of dirty slices
     int first = __builtin_ctzll(d);
     std::uint64_t rest = ~(d >> first);
@@ -212,7 +212,6 @@ void purge(Segment* s) noexcept {
     counters.count_release(static_cast<std::size_t>(len) * kSliceSize);
     d &= ~run_mask(first, len);
   }
-  s->dirty_slices = 0;
 }
 
 void trim_cache() noexcept {

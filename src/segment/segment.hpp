@@ -62,6 +62,12 @@ inline char* page_start(Page* pg) noexcept {
 
 namespace segment {
 
+// Slices [first, first + count) as bits of a segment's slice masks.
+constexpr std::uint64_t run_mask(int first, int count) noexcept {
+  std::uint64_t m = count >= 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << count) - 1);
+  return m << first;
+}
+
 // A new segment for `heap`, all slices but the header free and zero. Null on OOM.
 Segment* acquire(Heap* heap) noexcept;
 // Gives a wholly free segment back (purged to the cache, or to the OS).
@@ -82,8 +88,10 @@ bool grow_span(Segment* s, Page* pg, int count) noexcept;
 void shrink_span(Segment* s, Page* pg, int count) noexcept;
 // Frees the span of `pg`; its slices become dirty.
 void free_span(Segment* s, Page* pg) noexcept;
-// Purges every dirty slice (one madvise per run).
+// Purges every dirty slice.
 void purge(Segment* s) noexcept;
+// Purges the dirty slices among `mask`'s (one madvise per run).
+void purge_slices(Segment* s, std::uint64_t mask) noexcept;
 
 void trim_cache() noexcept;
 // Bytes of empty segments kept for reuse.

@@ -1065,3 +1065,50 @@ TEST_CASE("21. a freed huge buffer much larger than the rest of the heap is not 
   CHECK_MESSAGE(after < static_cast<long long>(8 * MiB), "kept " << mib(after) << " MiB");
   // A buffer the floor covers still comes back from the cache: test 2 times its reuse.
 }
+
+TEST_CASE("22. a buffer doubling from 8 KiB to 32 MiB keeps little of its old sizes resident") {
+  // Each step: malloc the double, fill it, copy, free the old one. glibc unmaps each old
+  // size above its mmap threshold; an allocator that keeps every freed size resident
+  // (a class page, a free span, a cached mapping each) holds about the buffer again.
+  // Run in a fresh process: what the tests before freed would count as sizes that recur
+  // (segment/largest_freed.hpp).
+  if (getenv("FP_HEAP_RULES_FRESH") == nullptr) {
+    int status = in_child([] {
+      setenv("FP_HEAP_RULES_FRESH", "1", 1);
+      execl("/proc/self/exe", "heap_rules", "--test-case=22.*", static_cast<char*>(nullptr));
+      return 127;
+    });
+    CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                  "the fresh process failed (its output is above), status " << status);
+    return;
+  }
+  std::size_t base = trimmed_rss();
+  unsigned char* p = nullptr;
+  long long worst = 0;  // RSS beyond the live buffer, the largest after any step
+  std::size_t worst_at = 0;
+  int bad = 0;
+  for (std::size_t n = 8 * KiB; n <= 32 * MiB; n *= 2) {
+    auto* q = static_cast<unsigned char*>(malloc(opaque(n)));
+    REQUIRE(q != nullptr);
+    memset(q + n / 2, static_cast<int>(n >> 13), n / 2);
+    if (p != nullptr) {
+      memcpy(q, p, n / 2);
+      bad += q[0] != 1 || q[n / 2 - 1] != static_cast<unsigned char>(n >> 14);
+      free(p);
+    } else {
+      memset(q, 1, n / 2);
+    }
+    p = q;
+    // Half the last size may stay (its successor took fresh memory while it was live).
+    long long excess = rss_growth(base) - static_cast<long long>(n + n / 2);
+    if (excess > worst) worst = excess, worst_at = n;
+  }
+  long long final_excess = rss_growth(base) - static_cast<long long>(32 * MiB);
+  free(p);
+  MESSAGE("doubling to 32 MiB: RSS beyond 1.5x the buffer at most +"
+          << mib(worst) << " MiB (at " << worst_at / KiB << " KiB); beyond it at the end +"
+          << mib(final_excess) << " MiB");
+  CHECK_MESSAGE(worst < static_cast<long long>(MiB), "+" << mib(worst) << " MiB");
+  CHECK_MESSAGE(final_excess < static_cast<long long>(4 * MiB), "+" << mib(final_excess) << " MiB");
+  CHECK(bad == 0);
+}
