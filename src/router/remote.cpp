@@ -41,12 +41,28 @@ void flush_remote() noexcept {
   g_sent.fetch_add(r.count, std::memory_order_relaxed);
 }
 
+// The owner's frees of collected blocks. Two cases are unrolled, as in free_other_page:
+// a block of the calling thread's current page (pushed uncounted) and one of a counted
+// page that does not empty (pushed and counted); the rest (full pages, pages that empty,
+// an abandoned heap tidied by another thread) take free_local.
 void collect_remote(Heap* h) noexcept {
   engine::FreeBlock* b = h->remote.take_all();
+  auto counted = reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted;
+  bool mine = h == tls_heap;
   std::int64_t n = 0;
   for (; b != nullptr; ++n) {
     engine::FreeBlock* next = b->next;
-    free_local(h, page_of(b), b);
+    Page* pg = page_of(b);
+    auto owner = pg->owner.load(std::memory_order_relaxed);
+    if (mine && is_thread_owner(owner)) {
+      pg->pool.push_uncounted(b);
+    } else if (owner == counted && pg->pool.used() > 1) {
+      pg->pool.deallocate(b);
+      --pg->accounted;  // heap::account, unrolled: one block fewer
+      bump(h->stats.classes[pg->size_class].used, -1);
+    } else {
+      free_local(h, pg, b);
+    }
     b = next;
   }
   if (n != 0)
