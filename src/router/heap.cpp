@@ -62,48 +62,41 @@ constexpr std::uint64_t few_block_bit(int c) {
   return std::uint64_t{1} << (c - kFirstFewBlockClass);
 }
 
-// Slices given back by release_idle_current.
-struct Released {
-  Segment* segment;
-  std::uint64_t slices;
-};
-using ReleasedList = std::array<Released, kClassCount - kFirstFewBlockClass>;
-
-// Before the heap takes memory that is not resident: the current pages of its few-block
-// classes with no block out go back to its spans. Otherwise a freed buffer stays resident
-// in a class nothing may ask from again: a buffer that doubles leaves one behind per size,
-// about as much again as it holds. A class that asks for a page again after it lost one
-// keeps its pages from then on (Heap::idle_kept). Bounded: at most 49 classes, a walk of
-// a few free blocks each. Returns how many pages went back (into `out`).
-int release_idle_current(Heap* h, int except, ReleasedList& out) noexcept {
-  if (h != tls_heap) return 0;  // an abandoned heap has no current pages
-  int n = 0;
+// Before the heap takes memory that is not resident for a span of `count` slices: the
+// current pages of its few-block classes with no block out go back to its spans.
+// Otherwise a freed buffer stays resident in a class nothing may ask from again: a buffer
+// that doubles leaves one behind per size, about as much again as it holds. The first
+// page big enough for the span stays resident for it; the others are purged as they go
+// back (under the span lock: once its lock is let go, a segment may be trimmed away). A
+// class that asks for a page again after it lost one keeps its pages from then on
+// (Heap::idle_kept). Bounded: at most 49 classes, a walk of a few free blocks each.
+// Returns true when a page that can serve the span went back resident.
+bool release_idle_current(Heap* h, int count, int except) noexcept {
+  if (h != tls_heap) return false;  // an abandoned heap has no current pages
+  bool kept_one = false;
   for (int c = kFirstFewBlockClass; c < kClassCount; ++c) {
     Page* pg = h->current[c];
     if (pg == &g_empty_page || c == except || (h->idle_kept & few_block_bit(c)) != 0) continue;
     pg->pool.recount_used();
     if (!pg->pool.unused()) continue;
-    Segment* s = segment_of(pg);
-    out[static_cast<std::size_t>(n++)] = {s, segment::run_mask(page_index(s, pg), pg->slice_count)};
+    bool keep = !kept_one && pg->slice_count >= count;
+    kept_one |= keep;
     heap::make_counted(h, pg);
     h->current[c] = &g_empty_page;
-    heap::page_emptied(h, pg);
+    heap::page_emptied(h, pg, !keep);
     heap::refresh_direct(h, c);
     h->idle_released |= few_block_bit(c);
   }
-  return n;
+  return kept_one;
 }
 
-// A span for a page of class `except` (-1: a large block). Resident free slices first;
-// else idle current pages go back, serve the span if they can, and what they cannot
-// serve is purged at once (the heap grows by fresh memory, its RSS does not grow twice).
+// A span for a page of class `except` (-1: a large block): resident free slices first,
+// then idle current pages' (release_idle_current), fresh memory last.
 Page* take_span(Heap* h, int count, PageKind kind, bool* zeroed, int except) noexcept {
   if (Page* pg = spans::take(h, count, kind, zeroed, true)) return pg;
-  ReleasedList released;
-  int n = release_idle_current(h, except, released);
-  Page* pg = n > 0 ? spans::take(h, count, kind, zeroed, true) : nullptr;
-  for (int i = 0; i < n; ++i) spans::purge_slices(h, released[i].segment, released[i].slices);
-  return pg != nullptr ? pg : spans::take(h, count, kind, zeroed);
+  if (release_idle_current(h, count, except))
+    if (Page* pg = spans::take(h, count, kind, zeroed, true)) return pg;
+  return spans::take(h, count, kind, zeroed);
 }
 
 }  // namespace
@@ -193,12 +186,12 @@ void refresh_direct(Heap* h, int c) noexcept {
   for (int w = kSlots[c].first; w <= kSlots[c].last; ++w) tls_direct[w] = cur;
 }
 
-void page_emptied(Heap* h, Page* pg) noexcept {
+void page_emptied(Heap* h, Page* pg, bool purge_now) noexcept {
   FP_ASSERT(pg->pool.unused());
   account(h, pg);
   bump(h->stats.classes[pg->size_class].pages, -1);
   h->classes[pg->size_class].remove_unused(pg);
-  spans::free(h, pg);
+  spans::free(h, pg, purge_now);
 }
 
 void drop_current_pages(Heap* h) noexcept {

@@ -177,8 +177,9 @@ void free_large(Page* pg) noexcept;
 bool large_resize(Page* pg, std::size_t size) noexcept;
 // Frees p whose page record (first slice) is pg, from the owning thread.
 void free_local(Heap* h, Page* pg, void* p) noexcept;
-// A counted page of h whose last block came back: its span goes back at once.
-void page_emptied(Heap* h, Page* pg) noexcept;
+// A counted page of h whose last block came back: its span goes back at once (and is
+// purged at once with `purge_now`).
+void page_emptied(Heap* h, Page* pg, bool purge_now = false) noexcept;
 // Does nothing unless h is the calling thread's heap.
 void refresh_direct(Heap* h, int size_class) noexcept;
 // Lets go of h's current pages (made counted; empty ones go back).

@@ -153,9 +153,4 @@ bool purge_all(Heap* h) noexcept {
   return any;
 }
 
-void purge_slices(Heap* h, Segment* s, std::uint64_t mask) noexcept {
-  os::SpinGuard g(h->spans.lock);
-  segment::purge_slices(s, mask);
-}
-
 }  // namespace fastpool::spans

@@ -48,9 +48,6 @@ bool purge_due(Heap* h, std::uint64_t now_ms, int budget) noexcept;
 // Purges every dirty slice now and releases every wholly free segment. Returns true
 // when anything was given back.
 bool purge_all(Heap* h) noexcept;
-// Purges the dirty slices of s among `mask`'s now. s stays queued: when its delay
-// passes, it is released if wholly free.
-void purge_slices(Heap* h, Segment* s, std::uint64_t mask) noexcept;
 
 }  // namespace spans
 }  // namespace fastpool
