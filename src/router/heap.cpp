@@ -53,60 +53,12 @@ int slices_for(std::size_t size) noexcept {
   return static_cast<int>((size + kSliceSize - 1) / kSliceSize);
 }
 
-// Classes whose pages hold a few blocks each (8 KiB and up, 8 or so per page).
-constexpr int kFirstFewBlockClass = size_class(8 * 1024);
-static_assert(slices_for_class(kFirstFewBlockClass) == 1);
-static_assert(kClassCount - kFirstFewBlockClass <= 64, "one bit each in a word");
-
-constexpr std::uint64_t few_block_bit(int c) {
-  return std::uint64_t{1} << (c - kFirstFewBlockClass);
-}
-
-// Before the heap takes memory that is not resident for a span of `count` slices: the
-// current pages of its few-block classes with no block out go back to its spans.
-// Otherwise a freed buffer stays resident in a class nothing may ask from again: a buffer
-// that doubles leaves one behind per size, about as much again as it holds. The first
-// page big enough for the span stays resident for it; the others are purged as they go
-// back (under the span lock: once its lock is let go, a segment may be trimmed away). A
-// class that asks for a page again after it lost one keeps its pages from then on
-// (Heap::idle_kept). Bounded: at most 49 classes, a walk of a few free blocks each.
-// Returns true when a page that can serve the span went back resident.
-bool release_idle_current(Heap* h, int count, int except) noexcept {
-  if (h != tls_heap) return false;  // an abandoned heap has no current pages
-  bool kept_one = false;
-  for (int c = kFirstFewBlockClass; c < kClassCount; ++c) {
-    Page* pg = h->current[c];
-    if (pg == &g_empty_page || c == except || (h->idle_kept & few_block_bit(c)) != 0) continue;
-    pg->pool.recount_used();
-    if (!pg->pool.unused()) continue;
-    bool keep = !kept_one && pg->slice_count >= count;
-    kept_one |= keep;
-    heap::make_counted(h, pg);
-    h->current[c] = &g_empty_page;
-    heap::page_emptied(h, pg, !keep);
-    heap::refresh_direct(h, c);
-    h->idle_released |= few_block_bit(c);
-  }
-  return kept_one;
-}
-
-// A span for a page of class `except` (-1: a large block): resident free slices first,
-// then idle current pages' (release_idle_current), fresh memory last.
-Page* take_span(Heap* h, int count, PageKind kind, bool* zeroed, int except) noexcept {
-  if (Page* pg = spans::take(h, count, kind, zeroed, true)) return pg;
-  if (release_idle_current(h, count, except))
-    if (Page* pg = spans::take(h, count, kind, zeroed, true)) return pg;
-  return spans::take(h, count, kind, zeroed);
-}
-
 }  // namespace
 
 Page* PageSource::grow(std::size_t) noexcept {
-  if (size_class >= kFirstFewBlockClass && (heap->idle_released & few_block_bit(size_class)))
-    heap->idle_kept |= few_block_bit(size_class);
   int slices = kClassSlices[size_class];
   bool zeroed;
-  Page* pg = take_span(heap, slices, PageKind::small, &zeroed, size_class);
+  Page* pg = heap::take_span(heap, slices, PageKind::small, &zeroed, size_class);
   if (pg == nullptr) return nullptr;
   std::size_t bsize = class_size(size_class);
   pg->pool.init(page_start(pg), bsize, static_cast<std::size_t>(slices) * kSliceSize / bsize);

@@ -69,7 +69,7 @@ struct Heap {
   alignas(64) PageQueue classes[kClassCount];
   HeapSpans spans;
   HeapStats stats;
-  // Classes of few blocks per page, bit c - kFirstFewBlockClass (heap.cpp): `released`,
+  // Classes of few blocks per page, bit c - kFirstFewBlockClass (page_spans.cpp): `released`,
   // its idle current page went back for fresh memory's sake; `kept`, it asked for a page
   // again after that (a buffer cycled, not one outgrown), so its page now stays. Owner only.
   std::uint64_t idle_released = 0;
@@ -191,6 +191,12 @@ void make_counted(Heap* h, Page* pg) noexcept;
 void account(Heap* h, Page* pg) noexcept;
 // The calling thread's heap: its current pages' counts made exact and accounted.
 void account_current(Heap* h) noexcept;
+
+// --- page_spans.cpp
+// A span of `count` slices for a page of `size_class` (-1: a large block): resident free
+// slices first, then those of the heap's idle current pages, fresh memory last. *zeroed:
+// the span reads as zero. Null on OOM.
+Page* take_span(Heap* h, int count, PageKind kind, bool* zeroed, int size_class) noexcept;
 
 }  // namespace heap
 }  // namespace fastpool

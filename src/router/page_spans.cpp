@@ -1,0 +1,56 @@
+// Where a heap's pages and large blocks get their spans: resident free slices first,
+// then the slices of idle current pages, fresh memory last.
+#include "router/heap.hpp"
+
+namespace fastpool::heap {
+namespace {
+
+// Classes whose pages hold a few blocks each (8 KiB and up, 8 or so per page).
+constexpr int kFirstFewBlockClass = size_class(8 * 1024);
+static_assert(class_size(kFirstFewBlockClass) * 8 <= kSliceSize, "8 blocks per 1-slice page");
+static_assert(kClassCount - kFirstFewBlockClass <= 64, "one bit each in a word");
+
+constexpr std::uint64_t few_block_bit(int c) {
+  return std::uint64_t{1} << (c - kFirstFewBlockClass);
+}
+
+// Before the heap takes memory that is not resident for a span of `count` slices: the
+// current pages of its few-block classes with no block out go back to its spans.
+// Otherwise a freed buffer stays resident in a class nothing may ask from again: a buffer
+// that doubles leaves one behind per size, about as much again as it holds. The first
+// page big enough for the span stays resident for it; the others are purged as they go
+// back (under the span lock: once its lock is let go, a segment may be trimmed away). A
+// class that asks for a page again after it lost one keeps its pages from then on
+// (Heap::idle_kept). Bounded: at most 49 classes, a walk of a few free blocks each.
+// Returns true when a page that can serve the span went back resident.
+bool release_idle_current(Heap* h, int count, int except) noexcept {
+  if (h != tls_heap) return false;  // an abandoned heap has no current pages
+  bool kept_one = false;
+  for (int c = kFirstFewBlockClass; c < kClassCount; ++c) {
+    Page* pg = h->current[c];
+    if (pg == &g_empty_page || c == except || (h->idle_kept & few_block_bit(c)) != 0) continue;
+    pg->pool.recount_used();
+    if (!pg->pool.unused()) continue;
+    bool keep = !kept_one && pg->slice_count >= count;
+    kept_one |= keep;
+    make_counted(h, pg);
+    h->current[c] = &g_empty_page;
+    page_emptied(h, pg, !keep);
+    refresh_direct(h, c);
+    h->idle_released |= few_block_bit(c);
+  }
+  return kept_one;
+}
+
+}  // namespace
+
+Page* take_span(Heap* h, int count, PageKind kind, bool* zeroed, int size_class) noexcept {
+  if (size_class >= kFirstFewBlockClass && (h->idle_released & few_block_bit(size_class)) != 0)
+    h->idle_kept |= few_block_bit(size_class);
+  if (Page* pg = spans::take(h, count, kind, zeroed, true)) return pg;
+  if (release_idle_current(h, count, size_class))
+    if (Page* pg = spans::take(h, count, kind, zeroed, true)) return pg;
+  return spans::take(h, count, kind, zeroed);
+}
+
+}  // namespace fastpool::heap
