@@ -52,14 +52,22 @@ std::size_t usable_size(const void* p) noexcept;
 // Process-wide: returns true when memory went back to the OS.
 bool collect_all() noexcept;
 
+// A block from the calling thread's current page of size's class, or null where that
+// takes the slow path (past kMaxSmall, page used up). *from: the page, when given.
+FP_FAST_PATH void* pop_current(std::size_t size, Page** from = nullptr) noexcept {
+  Page* pg;
+  if (FP_LIKELY(size <= kDirectMax))
+    pg = tls_direct[direct_slot(size)];
+  else if (size <= kMaxSmall)  // past the direct table: the medium table's class
+    pg = tls_heap->current[medium_class(size)];
+  else
+    return nullptr;
+  if (from != nullptr) *from = pg;
+  return pg->pool.pop_uncounted();
+}
+
 FP_FAST_PATH void* malloc_fast(std::size_t size) noexcept {
-  if (FP_LIKELY(size <= kDirectMax)) {
-    Page* pg = tls_direct[direct_slot(size)];
-    if (void* b = pg->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
-  } else if (size <= kMaxSmall) {  // past the direct table: the medium table's class
-    Page* pg = tls_heap->current[medium_class(size)];
-    if (void* b = pg->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
-  }
+  if (void* b = pop_current(size); FP_LIKELY(b != nullptr)) return b;
   return malloc_slow(size);
 }
 

@@ -62,24 +62,26 @@ FP_FAST_PATH Units units(const Released& r) noexcept {
   return {{lo, clip(lo + 16), clip(t), clip(t + 16), clip(r.user_end)}};
 }
 FP_FAST_PATH V pattern() noexcept {
-  std::uint64_t w = derived_keys().fill_byte * 0x0101010101010101ull;
-  return V{w, w};
+  V v;
+  __builtin_memcpy(&v, derived_keys().fill, sizeof v);
+  return v;
 }
 }  // namespace freed
 
-FP_FAST_PATH void fill_freed(const Released& r) noexcept {
+// Fills r's windows; returns where they are, for check_freed.
+FP_FAST_PATH freed::Units fill_freed(const Released& r) noexcept {
   freed::V v = freed::pattern();
   freed::Units u = freed::units(r);
   for (char* c : u.at) __builtin_memcpy(c, &v, 16);
   if (r.end - r.b >= static_cast<std::ptrdiff_t>(freed::kSparseFrom))
     purge_between(r.p + kWindow, r.user_end - kWindow);
+  return u;
 }
 
-// REQUIRES: fill_freed(r) was called. Aborts with the address of the first byte written
-// since.
-FP_FAST_PATH void check_freed(const Released& r) noexcept {
+// REQUIRES: u = fill_freed(r) of the block. Aborts with the address of the first byte
+// written since.
+FP_FAST_PATH void check_freed(const freed::Units& u) noexcept {
   freed::V v = freed::pattern(), diff = {0, 0};
-  freed::Units u = freed::units(r);
   for (const char* c : u.at) {
     freed::V a;
     __builtin_memcpy(&a, c, 16);

@@ -29,6 +29,8 @@ void derive_keys() noexcept {
   k.tail_byte = odd_byte(k.seed >> 8);
   k.fill_byte = odd_byte(k.seed >> 16);
   if (k.fill_byte == k.tail_byte) k.fill_byte ^= 0x01;
+  k.tail_word = k.tail_byte * 0x0101010101010101ull;
+  k.fill[0] = k.fill[1] = k.fill_byte * 0x0101010101010101ull;
   g_keys = k;
   // Nonzero: zero means "not derived yet" to engine::link_key. Before the flag, so that
   // whoever sees the flag sees the link key too.

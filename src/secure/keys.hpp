@@ -13,6 +13,8 @@ namespace fastpool::secure {
 struct Keys {
   std::uint64_t canary, canary_mul, freed, seed;  // canary_mul odd; seed: the quarantines'
   unsigned char tail_byte, fill_byte;             // never text, zero or 0xFF
+  std::uint64_t tail_word;                        // tail_byte in every byte
+  alignas(16) std::uint64_t fill[2];              // fill_byte in every byte
 };
 extern Keys g_keys;
 extern std::atomic<bool> g_keys_ready;
@@ -25,8 +27,10 @@ inline const Keys& keys() noexcept {
   return g_keys;
 }
 
-// The keys where a block of this layer's is in hand: the allocate that framed it derived
-// them, and whoever holds its pointer is ordered after that allocate. No check, no fence.
+// The keys where a block of this layer's is in hand (the allocate that framed it derived
+// them, and whoever holds its pointer is ordered after that allocate), or where the
+// calling thread has a current page (only a framed block's allocation makes one, see
+// allocate). No check, no fence.
 inline const Keys& derived_keys() noexcept {
   return g_keys;
 }
@@ -40,13 +44,12 @@ inline std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64's finaliser
 }
 
 // A block header's canary for user pointer p and header word h0: one multiply by a
-// secret, as it is computed on every malloc and free. Its top byte (the one a 1-byte
-// underflow hits) is never text, zero or 0xFF either.
-inline std::uint64_t canary(const Keys& k, const void* p, std::uint64_t h0) noexcept {
+// secret, as it is computed on every malloc and free; the product's high bits, where
+// every bit of p, h0 and the key reaches. Its top byte (the one a 1-byte underflow hits)
+// is 0x80..0xBF: never text, zero or 0xFF.
+FP_FAST_PATH std::uint64_t canary(const Keys& k, const void* p, std::uint64_t h0) noexcept {
   std::uint64_t c = (reinterpret_cast<std::uintptr_t>(p) ^ (h0 << 1) ^ k.canary) * k.canary_mul;
-  c ^= c >> 29;
-  return (c & ~(std::uint64_t{0x7F} << 56)) | ((c >> 1) & (std::uint64_t{0x3F} << 56)) |
-         std::uint64_t{0x80} << 56;  // top byte 0x80..0xBF
+  return c >> 2 | std::uint64_t{1} << 63;
 }
 
 [[noreturn]] FP_COLD inline void report(const char* what, const void* p) noexcept {

@@ -8,26 +8,13 @@
 #include "secure/keys.hpp"
 
 namespace fastpool::secure {
-namespace {
-
-void give_back(const Slot& s) noexcept {
-  check_freed({s.b, s.b + s.start, s.b + s.user, s.b + s.bytes});
-  free_fast(s.b);
-}
-
-}  // namespace
-
 __thread Quarantine tls_quarantine __attribute__((tls_model("initial-exec")));
 
 void seed(Quarantine& q) noexcept {
   q.rng = mix(keys().seed ^ reinterpret_cast<std::uintptr_t>(&q)) | 1;
 }
 
-void evict(Quarantine& q, const Slot& out, const Slot& kept) noexcept {
-  if (out.b != nullptr) {
-    q.total -= out.bytes;
-    give_back(out);
-  }
+void evict(Quarantine& q, const Slot& kept) noexcept {
   for (unsigned i = 0; q.total > kQuarantineBytes; i = (i + 1) % kQuarantineSlots) {
     Slot& s = q.slot[i];
     if (s.b == nullptr || &s == &kept) continue;

@@ -13,8 +13,9 @@ inline constexpr int kQuarantineSlots = 64;
 inline constexpr std::size_t kQuarantineBytes = 4 << 20;  // per thread
 
 struct Slot {
-  char* b;                           // null: empty
-  std::uint32_t start, user, bytes;  // p - b, user_end - b, end - b
+  char* b;                            // null: empty
+  std::uint32_t unit[freed::kUnits];  // the filled windows (fill_freed), from b
+  std::uint32_t bytes;                // end - b
 };
 // A block goes into a random slot and the one there leaves: each block stays for a
 // random number of frees (64 on average), and nothing needs counting but the bytes.
@@ -26,12 +27,19 @@ struct Quarantine {
 extern __thread Quarantine tls_quarantine __attribute__((tls_model("initial-exec")));
 
 FP_COLD void seed(Quarantine& q) noexcept;
-// Gives `out` (when it holds a block) and, while the bytes exceed the bound, other slots'
-// blocks but `kept`'s back to the core, checked.
-void evict(Quarantine& q, const Slot& out, const Slot& kept) noexcept;
+// While the bytes exceed the bound, gives other slots' blocks but `kept`'s back to the
+// core, checked.
+FP_SLOW_PATH void evict(Quarantine& q, const Slot& kept) noexcept;
 
-// REQUIRES: r is a released small block, filled (fill_freed).
-FP_FAST_PATH void quarantine(const Released& r) noexcept {
+// A block leaving the quarantine, checked, back to the core.
+FP_FAST_PATH void give_back(const Slot& s) noexcept {
+  check_freed(
+      {{s.b + s.unit[0], s.b + s.unit[1], s.b + s.unit[2], s.b + s.unit[3], s.b + s.unit[4]}});
+  free_fast(s.b);
+}
+
+// REQUIRES: r is a released small block, u = fill_freed(r).
+FP_FAST_PATH void quarantine(const Released& r, const freed::Units& u) noexcept {
   static_assert(kQuarantineSlots == 64);
   Quarantine& q = tls_quarantine;
   auto bytes = static_cast<std::size_t>(r.end - r.b);
@@ -43,10 +51,18 @@ FP_FAST_PATH void quarantine(const Released& r) noexcept {
   q.rng ^= q.rng << 17;
   Slot& s = q.slot[q.rng >> 58];  // the top bits: [0, 64)
   Slot out = s;
-  s = {r.b, static_cast<std::uint32_t>(r.p - r.b), static_cast<std::uint32_t>(r.user_end - r.b),
-       static_cast<std::uint32_t>(bytes)};
+  s.b = r.b;
+  static_assert(freed::kUnits == 5);
+  auto off = [&r](char* c) { return static_cast<std::uint32_t>(c - r.b); };
+  s.unit[0] = off(u.at[0]), s.unit[1] = off(u.at[1]), s.unit[2] = off(u.at[2]);
+  s.unit[3] = off(u.at[3]), s.unit[4] = off(u.at[4]);
+  s.bytes = static_cast<std::uint32_t>(bytes);
   q.total += bytes;
-  if (out.b != nullptr || q.total > kQuarantineBytes) evict(q, out, s);
+  if (FP_LIKELY(out.b != nullptr)) {
+    q.total -= out.bytes;
+    give_back(out);
+  }
+  if (FP_UNLIKELY(q.total > kQuarantineBytes)) evict(q, s);
 }
 
 // Every block of the calling thread's quarantine back to the core, checked.

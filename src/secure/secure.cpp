@@ -134,22 +134,22 @@ FP_FAST_PATH std::size_t tail_bytes(const char* p, std::size_t size, const char*
 
 // --- framing
 // Writes the header and the tail canary of the core's block [b, end) for `size` bytes at
-// b + offset; returns the user pointer.
-FP_FAST_PATH char* write_frame(char* b, char* end, std::size_t size, std::size_t offset,
-                               AllocKind kind) noexcept {
-  const Keys& k = keys();
+// b + offset, with keys k; returns the user pointer. Counting the size is the caller's.
+FP_FAST_PATH char* write_frame(const Keys& k, char* b, char* end, std::size_t size,
+                               std::size_t offset, AllocKind kind) noexcept {
   char* p = b + offset;
   std::uint64_t h0 = size | std::uint64_t{static_cast<unsigned>(std::countr_zero(offset))} << 48 |
                      std::uint64_t{static_cast<unsigned>(kind)} << 56;
   *header_of(p) = {h0, canary(k, p, h0)};
-  count_requested(static_cast<std::int64_t>(size));
-  set_tail(p + size, tail_bytes(p, size, end), k.tail_byte * 0x0101010101010101ull);
+  set_tail(p + size, tail_bytes(p, size, end), k.tail_word);
   return p;
 }
 
-// A block fresh from the core.
+// A block fresh from the core, framed and counted.
 FP_FAST_PATH void* frame(char* b, std::size_t size, std::size_t offset, AllocKind kind) noexcept {
-  return write_frame(b, block_end(page_map::find(b), b), size, offset, kind);
+  char* p = write_frame(keys(), b, block_end(page_map::find(b), b), size, offset, kind);
+  count_requested(static_cast<std::int64_t>(size));
+  return p;
 }
 
 // The block behind a user pointer, checked: fastpool's, header intact, not released,
@@ -204,18 +204,23 @@ FP_FAST_PATH Block checked_block(void* p, Page* pg, bool resizing) noexcept {
   std::size_t size = size_of(h.h0);
   char* end = block_end(pg, b);
   const char* tail = static_cast<char*>(p) + size;
-  if (FP_UNLIKELY(!tail_intact(tail, tail_bytes(static_cast<char*>(p), size, end),
-                               k.tail_byte * 0x0101010101010101ull)))
+  if (FP_UNLIKELY(!tail_intact(tail, tail_bytes(static_cast<char*>(p), size, end), k.tail_word)))
     overflowed(tail, resizing);
   return {pg, b, end, size, kind_of(h.h0)};
 }
 
-const char* mismatch(AllocKind allocated, AllocKind released) noexcept {
-  if (allocated == AllocKind::new_array && released == AllocKind::new_scalar)
-    return "operator delete(): block allocated by new[] (use delete[])";
-  if (allocated == AllocKind::new_scalar && released == AllocKind::new_array)
-    return "operator delete[](): block allocated by new (use delete)";
-  return nullptr;  // malloc'd and new'd blocks may be mixed, as glibc allows
+// malloc'd and new'd blocks may be mixed, as glibc allows: only new with delete[] and
+// new[] with delete are reported (new_scalar + new_array is the one sum of 3).
+static_assert(static_cast<int>(AllocKind::new_scalar) == 1 &&
+              static_cast<int>(AllocKind::new_array) == 2);
+FP_FAST_PATH bool mismatched(AllocKind allocated, AllocKind released) noexcept {
+  return static_cast<int>(allocated) + static_cast<int>(released) == 3;
+}
+[[noreturn]] FP_COLD void report_mismatch(AllocKind released, void* p) noexcept {
+  report(released == AllocKind::new_scalar
+             ? "operator delete(): block allocated by new[] (use delete[])"
+             : "operator delete[](): block allocated by new (use delete)",
+         p);
 }
 
 }  // namespace
@@ -242,7 +247,17 @@ void* allocate_block(std::size_t size, std::size_t alignment, AllocKind kind,
 }
 }  // namespace
 
+// The common case first, without a call: a small block of the calling thread's current
+// page. A thread has one only after allocate_block framed a block for it (the keys are
+// derived) and counts in its own heap.
 void* allocate(std::size_t size, std::size_t alignment, AllocKind kind) noexcept {
+  if (FP_LIKELY(alignment <= kHeader && size - 1 < kMaxSmall)) {
+    Page* pg;
+    if (auto* b = static_cast<char*>(pop_current(size + kHeader + 1, &pg)); FP_LIKELY(b)) {
+      bump(tls_heap->stats.requested, static_cast<std::int64_t>(size));
+      return write_frame(derived_keys(), b, b + pg->pool.block_size(), size, kHeader, kind);
+    }
+  }
   return allocate_block(size, alignment, kind, false);
 }
 
@@ -251,15 +266,14 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept {
   Page* pg = page_map::find(p);
   if (FP_UNLIKELY(pg->kind != PageKind::small) && (p == nullptr || is_zero_block(p))) return;
   Block blk = checked_block(p, pg, false);
-  if (const char* what = mismatch(blk.kind, kind)) report(what, p);
+  if (FP_UNLIKELY(mismatched(blk.kind, kind))) report_mismatch(kind, p);
   if (sized != 0 && sized != blk.size)
     report("operator delete(): sized delete with a size the block was not allocated with", p);
   header_of(p)->h1 ^= derived_keys().freed;
   count_requested(-static_cast<std::int64_t>(blk.size));
   if (blk.pg->kind != PageKind::small) return free_fast(blk.b);
   Released r{blk.b, static_cast<char*>(p), static_cast<char*>(p) + blk.size, blk.end};
-  fill_freed(r);
-  quarantine(r);
+  quarantine(r, fill_freed(r));
 }
 
 // Small blocks are zeroed here (they hold the fill). Bigger ones take the core's calloc,
@@ -297,8 +311,9 @@ void* realloc(void* p, std::size_t size) noexcept {
   if (static_cast<char*>(p) == blk.b + kHeader) {
     if (void* b = resize_block(blk.b, blk.pg, total)) {
       auto* nb = static_cast<char*>(b);
-      count_requested(-static_cast<std::int64_t>(blk.size));
-      return write_frame(nb, nb + fastpool::usable_size(nb), size, kHeader, blk.kind);
+      count_requested(static_cast<std::int64_t>(size) - static_cast<std::int64_t>(blk.size));
+      return write_frame(derived_keys(), nb, nb + fastpool::usable_size(nb), size, kHeader,
+                         blk.kind);
     }
   }
   void* q = allocate_block(size, 0, blk.kind, size > blk.size);
