@@ -68,18 +68,16 @@ FP_FAST_PATH V pattern() noexcept {
 }
 }  // namespace freed
 
-// Fills r's windows; returns where they are, for check_freed.
-FP_FAST_PATH freed::Units fill_freed(const Released& r) noexcept {
+FP_FAST_PATH void fill_freed(const Released& r) noexcept {
   freed::V v = freed::pattern();
   freed::Units u = freed::units(r);
   for (char* c : u.at) __builtin_memcpy(c, &v, 16);
   if (r.end - r.b >= static_cast<std::ptrdiff_t>(freed::kSparseFrom))
     purge_between(r.p + kWindow, r.user_end - kWindow);
-  return u;
 }
 
-// REQUIRES: u = fill_freed(r) of the block. Aborts with the address of the first byte
-// written since.
+// REQUIRES: u = units(r), r filled (fill_freed). Aborts with the address of the first
+// byte written since.
 FP_FAST_PATH void check_freed(const freed::Units& u) noexcept {
   freed::V v = freed::pattern(), diff = {0, 0};
   for (const char* c : u.at) {

@@ -18,7 +18,7 @@ void evict(Quarantine& q, const Slot& kept) noexcept {
   for (unsigned i = 0; q.total > kQuarantineBytes; i = (i + 1) % kQuarantineSlots) {
     Slot& s = q.slot[i];
     if (s.b == nullptr || &s == &kept) continue;
-    q.total -= s.bytes;
+    q.total -= s.bytes();
     give_back(s);
     s.b = nullptr;
   }

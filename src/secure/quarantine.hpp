@@ -4,6 +4,8 @@
 // block just freed, and the order blocks come back in cannot be predicted.
 #pragma once
 
+#include <bit>
+
 #include "api/alloc.hpp"
 #include "secure/freed.hpp"
 
@@ -12,10 +14,15 @@ namespace fastpool::secure {
 inline constexpr int kQuarantineSlots = 64;
 inline constexpr std::size_t kQuarantineBytes = 4 << 20;  // per thread
 
+inline constexpr int kSlotShift = 26;
+static_assert(kQuarantineBytes < std::size_t{1} << kSlotShift);
 struct Slot {
-  char* b;                            // null: empty
-  std::uint32_t unit[freed::kUnits];  // the filled windows (fill_freed), from b
-  std::uint32_t bytes;                // end - b
+  char* b;                    // null: empty
+  std::uint32_t user;         // user_end - b
+  std::uint32_t bytes_shift;  // end - b, | log2(p - b) << kSlotShift
+
+  std::uint32_t bytes() const noexcept { return bytes_shift & ((1u << kSlotShift) - 1); }
+  char* p() const noexcept { return b + (std::size_t{1} << (bytes_shift >> kSlotShift)); }
 };
 // A block goes into a random slot and the one there leaves: each block stays for a
 // random number of frees (64 on average), and nothing needs counting but the bytes.
@@ -33,13 +40,12 @@ FP_SLOW_PATH void evict(Quarantine& q, const Slot& kept) noexcept;
 
 // A block leaving the quarantine, checked, back to the core.
 FP_FAST_PATH void give_back(const Slot& s) noexcept {
-  check_freed(
-      {{s.b + s.unit[0], s.b + s.unit[1], s.b + s.unit[2], s.b + s.unit[3], s.b + s.unit[4]}});
+  check_freed(freed::units({s.b, s.p(), s.b + s.user, s.b + s.bytes()}));
   free_fast(s.b);
 }
 
-// REQUIRES: r is a released small block, u = fill_freed(r).
-FP_FAST_PATH void quarantine(const Released& r, const freed::Units& u) noexcept {
+// REQUIRES: r is a released small block, filled (fill_freed), r.p - r.b a power of two.
+FP_FAST_PATH void quarantine(const Released& r) noexcept {
   static_assert(kQuarantineSlots == 64);
   Quarantine& q = tls_quarantine;
   auto bytes = static_cast<std::size_t>(r.end - r.b);
@@ -51,15 +57,12 @@ FP_FAST_PATH void quarantine(const Released& r, const freed::Units& u) noexcept 
   q.rng ^= q.rng << 17;
   Slot& s = q.slot[q.rng >> 58];  // the top bits: [0, 64)
   Slot out = s;
-  s.b = r.b;
-  static_assert(freed::kUnits == 5);
-  auto off = [&r](char* c) { return static_cast<std::uint32_t>(c - r.b); };
-  s.unit[0] = off(u.at[0]), s.unit[1] = off(u.at[1]), s.unit[2] = off(u.at[2]);
-  s.unit[3] = off(u.at[3]), s.unit[4] = off(u.at[4]);
-  s.bytes = static_cast<std::uint32_t>(bytes);
+  auto shift = static_cast<std::uint32_t>(std::countr_zero(static_cast<std::size_t>(r.p - r.b)));
+  s = {r.b, static_cast<std::uint32_t>(r.user_end - r.b),
+       static_cast<std::uint32_t>(bytes) | shift << kSlotShift};
   q.total += bytes;
   if (FP_LIKELY(out.b != nullptr)) {
-    q.total -= out.bytes;
+    q.total -= out.bytes();
     give_back(out);
   }
   if (FP_UNLIKELY(q.total > kQuarantineBytes)) evict(q, s);

@@ -273,7 +273,8 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept {
   count_requested(-static_cast<std::int64_t>(blk.size));
   if (blk.pg->kind != PageKind::small) return free_fast(blk.b);
   Released r{blk.b, static_cast<char*>(p), static_cast<char*>(p) + blk.size, blk.end};
-  quarantine(r, fill_freed(r));
+  fill_freed(r);
+  quarantine(r);
 }
 
 // Small blocks are zeroed here (they hold the fill). Bigger ones take the core's calloc,
