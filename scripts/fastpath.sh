@@ -32,18 +32,20 @@ elif ! grep -q '^CMAKE_BUILD_TYPE:STRING=Release$' "$build/CMakeCache.txt"; then
   echo "error: $build is not a Release build; set FASTPOOL_BUILD_DIR" >&2
   exit 1
 fi
-cmake --build "$build" --target fastpool_preload -j"$(nproc)" >/dev/null
+cmake --build "$build" --target fastpool_preload fastpool_preload_secure -j"$(nproc)" >/dev/null
 # The build tree's own copy: tests/package_install holds an older installed one.
 fastpool_lib=$build/preload/libfastpool_preload.so
+secure_lib=$build/preload/libfastpool_preload_secure.so
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # -fno-builtin: the compiler must not treat malloc/free as known and drop the pair.
 cc -O2 -fno-builtin -o "$tmp/fastpath" "$root/bench/fastpath/fastpath.c"
 
-allocators=(fastpool glibc jemalloc mimalloc tcmalloc)
+# fastpool-secure: what the hardened build's checks cost per pair (no target of its own).
+allocators=(fastpool fastpool-secure glibc jemalloc mimalloc tcmalloc)
 declare -A preload=(
-  [fastpool]=$fastpool_lib [glibc]=""
+  [fastpool]=$fastpool_lib [fastpool-secure]=$secure_lib [glibc]=""
   [jemalloc]=$libdir/libjemalloc.so.2 [mimalloc]=$libdir/libmimalloc.so.2
   [tcmalloc]=$libdir/libtcmalloc_minimal.so.4)
 cells=("pair 16" "pair 64" "pair 512" "batch 16" "batch 64" "batch 512")
