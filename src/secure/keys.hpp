@@ -44,9 +44,10 @@ inline std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64's finaliser
 }
 
 // A block header's canary for user pointer p and header word h0: one multiply by a
-// secret, as it is computed on every malloc and free; the product's high bits, where
-// every bit of p, h0 and the key reaches. Its top byte (the one a 1-byte underflow hits)
-// is 0x80..0xBF: never text, zero or 0xFF.
+// secret, as it is computed on every malloc and free. It catches stray writes, not an
+// attacker who reads memory: a product bit depends only on the bits below it, so a few
+// readable headers give the keys away (and the keys are in memory anyway). Its top byte
+// (the one a 1-byte underflow hits) is 0x80..0xBF: never text, zero or 0xFF.
 FP_FAST_PATH std::uint64_t canary(const Keys& k, const void* p, std::uint64_t h0) noexcept {
   std::uint64_t c = (reinterpret_cast<std::uintptr_t>(p) ^ (h0 << 1) ^ k.canary) * k.canary_mul;
   return c >> 2 | std::uint64_t{1} << 63;

@@ -268,7 +268,10 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept {
   Block blk = checked_block(p, pg, false);
   if (FP_UNLIKELY(mismatched(blk.kind, kind))) report_mismatch(kind, p);
   if (sized != 0 && sized != blk.size)
-    report("operator delete(): sized delete with a size the block was not allocated with", p);
+    report(kind == AllocKind::new_array
+               ? "operator delete[](): sized delete with a size the block was not allocated with"
+               : "operator delete(): sized delete with a size the block was not allocated with",
+           p);
   header_of(p)->h1 ^= derived_keys().freed;
   count_requested(-static_cast<std::int64_t>(blk.size));
   if (blk.pg->kind != PageKind::small) return free_fast(blk.b);
