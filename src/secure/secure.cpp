@@ -332,6 +332,16 @@ void flush_thread() noexcept {
   if (tls_heapless_requested != 0) flush_heapless();
 }
 
+namespace {
+// The thread that calls exit() has its quarantine checked too (other threads check theirs
+// as they exit): a write after free of a block still held there would never be seen
+// otherwise. A destructor runs after the program's own atexit handlers and static
+// destructors, so what they free is checked as well.
+__attribute__((destructor)) void check_quarantine_at_exit() {
+  flush_quarantine();
+}
+}  // namespace
+
 std::size_t requested_bytes() noexcept {
   std::int64_t sum = g_heapless_requested.load(std::memory_order_relaxed);
   heap::for_each_heap(

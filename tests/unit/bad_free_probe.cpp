@@ -50,6 +50,14 @@ void misuse(const char* kind) {
     auto a = reinterpret_cast<uintptr_t>(malloc(48));
     free(opaque(reinterpret_cast<char*>(a & ~uintptr_t{0xFFFF}) + 65536 / 48 * 48));
   }
+  // Hardened build: a write after free of a block still in the quarantine when the
+  // program exits is found at exit.
+  if (strcmp(kind, "uaf_at_exit") == 0) {
+    auto* p = static_cast<char*>(malloc(64));
+    free(p);
+    static_cast<char volatile*>(opaque(p))[0] = 'A';
+    exit(0);
+  }
   if (strcmp(kind, "huge_interior") == 0) free(opaque(static_cast<char*>(malloc(8 << 20)) + 65536));
   if (strcmp(kind, "huge_double") == 0) {
     void* p = malloc(8 << 20);
@@ -77,7 +85,8 @@ int main(int argc, char** argv) {
   waitpid(pid, &status, 0);
   bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
   bool said = n > 0 && (strstr(out, "fastpool: free(): ") != nullptr ||
-                        strstr(out, "fastpool: realloc(): ") != nullptr);
+                        strstr(out, "fastpool: realloc(): ") != nullptr ||
+                        strstr(out, "fastpool: write after free") != nullptr);
   printf("%s: child %s, stderr: %s\n", argv[1], aborted ? "aborted" : "was not stopped", out);
   return aborted && said ? 0 : 1;
 }
