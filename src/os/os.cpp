@@ -22,8 +22,9 @@ std::size_t page_size() noexcept {
 }
 
 namespace {
-void* map_anonymous(std::size_t size) noexcept {
-  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+void* map_anonymous(std::size_t size, bool accessible) noexcept {
+  void* p = mmap(nullptr, size, accessible ? PROT_READ | PROT_WRITE : PROT_NONE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   return p == MAP_FAILED ? nullptr : p;
 }
 bool placed(void* p, std::size_t alignment, std::size_t offset) noexcept {
@@ -31,11 +32,12 @@ bool placed(void* p, std::size_t alignment, std::size_t offset) noexcept {
 }
 }  // namespace
 
-void* map_aligned(std::size_t size, std::size_t alignment, std::size_t offset) noexcept {
+void* map_aligned(std::size_t size, std::size_t alignment, std::size_t offset,
+                  bool accessible) noexcept {
   int saved = errno;  // a failed mmap must not leak its errno to the client's call
   offset &= alignment - 1;
   // Try the exact size first: the kernel often places it right already.
-  void* p = map_anonymous(size);
+  void* p = map_anonymous(size, accessible);
   if (p == nullptr || placed(p, alignment, offset)) {
     errno = saved;
     return p;
@@ -43,7 +45,7 @@ void* map_aligned(std::size_t size, std::size_t alignment, std::size_t offset) n
   munmap(p, size);
   // Over-map by the alignment and trim both ends.
   std::size_t over = size + alignment;
-  if (over < size || (p = map_anonymous(over)) == nullptr) {
+  if (over < size || (p = map_anonymous(over, accessible)) == nullptr) {
     errno = saved;
     return nullptr;
   }

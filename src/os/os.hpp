@@ -13,11 +13,13 @@ std::size_t page_size() noexcept;
 // and charged to the commit limit like any private mapping (never MAP_NORESERVE: the
 // kernel's overcommit policy decides what can be backed). The result p satisfies
 // (p + offset) % alignment == 0, alignment a power of two >= page size. Null when the
-// OS refuses. errno is left as it was.
-void* map_aligned(std::size_t size, std::size_t alignment, std::size_t offset = 0) noexcept;
+// OS refuses. errno is left as it was. With `accessible` false the mapping starts
+// PROT_NONE: charged only where protect() later opens it.
+void* map_aligned(std::size_t size, std::size_t alignment, std::size_t offset = 0,
+                  bool accessible = true) noexcept;
 void unmap(void* p, std::size_t size) noexcept;
 // Makes [p, p+size) inaccessible (PROT_NONE) or readable and writable again. False when
-// the kernel refuses (out of mappings).
+// the kernel refuses (out of mappings, or out of commit for a range opened the first time).
 bool protect(void* p, std::size_t size, bool accessible) noexcept;
 // Reserves `size` bytes of address space that faults on any access (PROT_NONE, charged
 // to nothing). Null when the OS refuses.

@@ -92,7 +92,7 @@ Page* take(Heap* h, int count, PageKind kind, bool* zeroed, bool resident_only) 
   if (s == nullptr && resident_only) return nullptr;
   if (s == nullptr) s = find_best_fit(sp, count, &i);
   if (s == nullptr) {
-    s = segment::acquire(h);
+    s = segment::acquire(h, count, kind);
     if (s == nullptr) return nullptr;
     ++sp.segments;
     bin(sp, s, kMaxSpan);

@@ -16,8 +16,12 @@ namespace {
 // allocates again does not pay for mmap/munmap. Guarded by g_cache_lock. Their page-map
 // entries point at the sentinel while cached. Segments are unmapped only under
 // g_cache_lock too, so that with_segments_held can keep every mapping in place.
+struct Cached {
+  Segment* s;
+  int fresh_from;  // the header is purged: what of it was opened is kept here
+};
 constexpr int kCacheMax = 64;
-Segment* g_cache[kCacheMax];
+Cached g_cache[kCacheMax];
 int g_cache_count = 0;
 pthread_mutex_t g_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -31,15 +35,20 @@ void unmap_segment(Segment* s) noexcept {
   os::unmap(s, kSegmentSize);
 }
 
-// A segment from the cache or the OS; all of it reads as zero, header included.
-Segment* take_segment() noexcept {
-  Segment* s = nullptr;
+// A segment from the cache, or from the OS with its first `open` slices opened (header
+// included); all of it reads as zero. *fresh_from: the first slice not opened yet.
+Segment* take_segment(int open, int* fresh_from) noexcept {
   pthread_mutex_lock(&g_cache_lock);
-  if (g_cache_count > 0) s = g_cache[--g_cache_count];
+  Cached c = g_cache_count > 0 ? g_cache[--g_cache_count] : Cached{nullptr, open};
   pthread_mutex_unlock(&g_cache_lock);
-  if (s != nullptr) return s;
-  s = static_cast<Segment*>(os::map_aligned(kSegmentSize, kSegmentSize));
+  *fresh_from = c.fresh_from;
+  if (c.s != nullptr) return c.s;
+  auto* s = static_cast<Segment*>(os::map_aligned(kSegmentSize, kSegmentSize, 0, false));
   if (s == nullptr) return nullptr;
+  if (!os::protect(s, static_cast<std::size_t>(open) * kSliceSize, true)) {
+    os::unmap(s, kSegmentSize);
+    return nullptr;
+  }
   counters.segments.fetch_add(1, std::memory_order_relaxed);
   counters.bytes_mapped.fetch_add(kSegmentSize, std::memory_order_relaxed);
   return s;
@@ -50,12 +59,13 @@ Segment* take_segment() noexcept {
 void give_segment(Segment* s) noexcept {
   std::size_t keep = static_cast<std::size_t>(option(Option::segment_cache));
   if (keep > kCacheMax) keep = kCacheMax;
+  int fresh_from = s->fresh_from;
   page_map::clear(s, kSegmentSize);
-  os::purge(s, kSegmentSize);
+  os::purge(s, static_cast<std::size_t>(fresh_from) * kSliceSize);
   counters.count_release(kSegmentSize);
   pthread_mutex_lock(&g_cache_lock);
   if (static_cast<std::size_t>(g_cache_count) < keep)
-    g_cache[g_cache_count++] = s;
+    g_cache[g_cache_count++] = {s, fresh_from};
   else
     unmap_segment(s);
   pthread_mutex_unlock(&g_cache_lock);
@@ -81,6 +91,31 @@ void unseal(Segment* s, std::uint64_t m) noexcept {
   s->sealed_slices &= ~m;
 }
 
+// How far fresh slices are opened for a span ending at `end`: past it by as many as were
+// open before, at most 512 KiB, so the open part doubles while it is small and a segment
+// costs a dozen mprotects at most, while a write running 1 MiB past a heap's used part
+// still faults. A large block's span opens the whole segment: sparse big blocks (one page
+// touched of each) would otherwise pay an mprotect per block.
+constexpr int kMaxAhead = 8;
+int open_end(int from, int end, PageKind kind) noexcept {
+  if (kind == PageKind::large) return kSlicesPerSegment;
+  int ahead = from < kMaxAhead ? from : kMaxAhead;
+  int to = end > from + ahead ? end : from + ahead;
+  return to < kSlicesPerSegment ? to : kSlicesPerSegment;
+}
+
+// Opens the fresh slices a span ending at `end` needs. False when the kernel refuses (out
+// of commit): then nothing changed.
+bool open_fresh(Segment* s, int end, PageKind kind) noexcept {
+  int from = s->fresh_from;
+  if (end <= from) return true;
+  int to = open_end(from, end, kind);
+  if (!os::protect(slice_start(s, from), static_cast<std::size_t>(to - from) * kSliceSize, true))
+    return false;
+  s->fresh_from = static_cast<std::uint8_t>(to);
+  return true;
+}
+
 // Points slices [first, first+count) at their own records (free slices' state).
 void map_own(Segment* s, int first, int count) noexcept {
   for (int i = first; i < first + count; ++i)
@@ -89,8 +124,9 @@ void map_own(Segment* s, int first, int count) noexcept {
 
 }  // namespace
 
-Segment* acquire(Heap* heap) noexcept {
-  Segment* s = take_segment();
+Segment* acquire(Heap* heap, int first_span, PageKind kind) noexcept {
+  int fresh_from = 0;
+  Segment* s = take_segment(open_end(1, 1 + first_span, kind), &fresh_from);
   if (s == nullptr) return nullptr;
   // The records are not constructed: a Page's initial state is all zero bytes, which a
   // fresh or wholly purged mapping holds already, and only the records of slices in use
@@ -98,6 +134,7 @@ Segment* acquire(Heap* heap) noexcept {
   s->magic = kSegmentMagic;
   s->heap = heap;
   s->free_slices = kAllSlices & ~kHeaderSlice;
+  s->fresh_from = static_cast<std::uint8_t>(fresh_from);
   // The leaves first (the only step that can fail), then one record per slice.
   if (!page_map::set(s, kSegmentSize, &g_empty_page)) {
     give_segment(s);
@@ -147,6 +184,7 @@ int longest_free_run(const Segment* s) noexcept {
 Page* take_span(Segment* s, int first, int count, PageKind kind, bool* zeroed) noexcept {
   std::uint64_t m = run_mask(first, count);
   FP_ASSERT((s->free_slices & m) == m);
+  if (!open_fresh(s, first + count, kind)) return nullptr;
   unseal(s, m);
   *zeroed = (s->dirty_slices & m) == 0;
   s->free_slices &= ~m;
@@ -165,6 +203,7 @@ bool grow_span(Segment* s, Page* pg, int count) noexcept {
   if (first + count > kSlicesPerSegment) return false;
   std::uint64_t more = run_mask(first + have, count - have);
   if ((s->free_slices & more) != more) return false;
+  if (!open_fresh(s, first + count, pg->kind)) return false;
   unseal(s, more);
   s->free_slices &= ~more;
   s->dirty_slices &= ~more;
@@ -216,7 +255,7 @@ void purge_slices(Segment* s, std::uint64_t mask) noexcept {
 
 void trim_cache() noexcept {
   pthread_mutex_lock(&g_cache_lock);
-  while (g_cache_count > 0) unmap_segment(g_cache[--g_cache_count]);
+  while (g_cache_count > 0) unmap_segment(g_cache[--g_cache_count].s);
   pthread_mutex_unlock(&g_cache_lock);
 }
 

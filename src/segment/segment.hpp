@@ -3,6 +3,11 @@
 // holds one Page record per slice; the page map leads every slice of a span to the
 // record of its first slice. Huge blocks have mappings of their own (segment/huge.hpp).
 //
+// A segment fresh from the OS is inaccessible (PROT_NONE) but for its header: slices are
+// opened, in address order and a few at a time, when a span first reaches them. So the
+// address space a heap has not used yet is charged to nothing (vm.overcommit_memory=2),
+// stays out of core files, and a runaway write past the used part faults at once.
+//
 // A segment belongs to one heap. Its bitmaps and links are the heap's span state,
 // guarded by the heap's span lock (router/spans.hpp); the segment layer only keeps the
 // bitmaps and the map consistent.
@@ -34,6 +39,9 @@ struct Segment {
   // Hardened builds: free slices a freed large block left inaccessible (PROT_NONE) until
   // they are taken again; sealed ⊆ free. Always 0 otherwise, and in a released segment.
   std::uint64_t sealed_slices;
+  // Slices [fresh_from, 64) have never been accessible: PROT_NONE, free, zero, not dirty,
+  // not sealed. Only grows, also while the segment waits in the cache.
+  std::uint8_t fresh_from;
   std::uint64_t purge_at_ms;  // when the dirty slices may be purged
   Segment* next;              // the heap's span-index bin (by longest free run)
   Segment* prev;
@@ -69,7 +77,9 @@ constexpr std::uint64_t run_mask(int first, int count) noexcept {
 }
 
 // A new segment for `heap`, all slices but the header free and zero. Null on OOM.
-Segment* acquire(Heap* heap) noexcept;
+// `first_span`, `kind`: the span the caller takes first (at slice 1), opened with the
+// header.
+Segment* acquire(Heap* heap, int first_span, PageKind kind) noexcept;
 // Gives a wholly free segment back (purged to the cache, or to the OS).
 void release(Segment* s) noexcept;
 bool all_free(const Segment* s) noexcept;
@@ -80,7 +90,8 @@ int find_free_run(const Segment* s, int count, bool dirty_only = false) noexcept
 // The longest run of free slices.
 int longest_free_run(const Segment* s) noexcept;
 // Marks [first, first+count) as one page of `kind`; returns its record. *zeroed: no
-// slice of it was dirty, so the span reads as zero.
+// slice of it was dirty, so the span reads as zero. Null when fresh slices cannot be
+// opened (out of commit or mappings); then nothing changed.
 Page* take_span(Segment* s, int first, int count, PageKind kind, bool* zeroed) noexcept;
 // Extends the span of `pg` to `count` slices if the slices after it are free.
 bool grow_span(Segment* s, Page* pg, int count) noexcept;

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1111,4 +1112,47 @@ TEST_CASE("22. a buffer doubling from 8 KiB to 32 MiB keeps little of its old si
   CHECK_MESSAGE(worst < static_cast<long long>(MiB), "+" << mib(worst) << " MiB");
   CHECK_MESSAGE(final_excess < static_cast<long long>(4 * MiB), "+" << mib(final_excess) << " MiB");
   CHECK(bad == 0);
+}
+
+TEST_CASE("23. a write running 1 MiB past a new thread's first block faults") {
+  // A new thread's heap holds one 100-byte block: the address space after it that the heap
+  // has not used stays inaccessible (fastpool: PROT_NONE in its segment, also charged to
+  // no commit limit; glibc: the arena's reserved heap), so the runaway write faults
+  // instead of landing in unused memory. In a fresh process, so that the thread's heap is
+  // new, not one a thread of an earlier test left.
+  if (getenv("FP_HEAP_RULES_FRESH") == nullptr) {
+    int status = in_child([] {
+      setenv("FP_HEAP_RULES_FRESH", "1", 1);
+      execl("/proc/self/exe", "heap_rules", "--test-case=23.*", static_cast<char*>(nullptr));
+      return 127;
+    });
+    CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                  "the fresh process failed (its output is above), status " << status);
+    return;
+  }
+  constexpr std::uintptr_t kWindow = 4 * MiB;
+  std::size_t accessible = 0, inaccessible = 0;
+  int status = -1;
+  std::thread([&] {
+    auto* p = static_cast<unsigned char*>(malloc(opaque(std::size_t{100})));
+    if (p == nullptr) return;
+    p[0] = 1;
+    const std::uintptr_t lo = reinterpret_cast<std::uintptr_t>(p) & ~(kWindow - 1);
+    const std::uintptr_t hi = lo + kWindow;
+    for_each_mapping([&](const Mapping& m) {
+      if (!m.anonymous() || m.hi <= lo || m.lo >= hi) return;
+      std::size_t overlap = std::min(m.hi, hi) - std::max(m.lo, lo);
+      (m.reserved_only() ? inaccessible : accessible) += overlap;
+    });
+    status = in_child([p] {
+      signal(SIGSEGV, SIG_DFL);  // not doctest's report of a crash: the fault is the pass
+      for (std::size_t i = 0; i < MiB; ++i) static_cast<unsigned char volatile*>(p)[100 + i] = 'A';
+      return 0;
+    });
+    free(p);
+  }).join();
+  MESSAGE("the 4 MiB around the block: " << mib(accessible) << " MiB accessible, "
+                                         << mib(inaccessible) << " MiB PROT_NONE");
+  CHECK_MESSAGE((WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV),
+                "the write ran on: status " << status);
 }
