@@ -37,30 +37,36 @@ FP_FAST_PATH void* alloc_class(Heap* h, int c) noexcept {
 }
 
 // Where every size goes: a class, a large span, or a mapping of its own. `alignment`
-// (a power of two, or 0) is at most a slice here unless the request is huge. *zeroed
-// (optional) is set when the block is known to read as zero. `span`: a large span even
-// where a class would do (a block that grows in place).
+// (a power of two, or 0) is at most a slice here unless the request is huge. *zeroed is
+// set when the block is known to read as zero. `span`: a large span even where a class
+// would do (a block that grows in place). Null when the OS refuses memory.
+void* alloc_where(std::size_t size, std::size_t alignment, bool* zeroed, bool span) noexcept {
+  if (size > kMaxLarge || alignment > kSliceSize) return huge::allocate(size, alignment, zeroed);
+  Heap* h = thread_heap();
+  if (FP_UNLIKELY(h == nullptr)) return nullptr;
+  void* p;
+  if (size <= kMaxClassSize && !span) {
+    int c = size_class(size);
+    // Blocks are aligned to the largest power of two dividing their class size (pages
+    // start slice-aligned): a larger class serves a stricter alignment.
+    if (alignment > 16)
+      while (kClassSize[c] & (alignment - 1)) ++c;
+    p = alloc_class(h, c);
+  } else {
+    p = heap::large_alloc(h, size, zeroed);
+  }
+  // A thread past its exit hook keeps no heap: the next thread adopts this one.
+  if (FP_UNLIKELY(tls_remote.exited)) heap::release_after_exit();
+  return p;
+}
+
+// alloc_where, once more after a trim of every heap when the OS refused: under a commit
+// or data limit, memory the heaps hold free (mapped, so charged) is what a new mapping
+// lacks. *zeroed (optional) as in alloc_where.
 void* alloc_any(std::size_t size, std::size_t alignment, bool* zeroed, bool span = false) noexcept {
   bool z = false;
-  void* p;
-  if (size > kMaxLarge || alignment > kSliceSize) {
-    p = huge::allocate(size, alignment, &z);
-  } else {
-    Heap* h = thread_heap();
-    if (FP_UNLIKELY(h == nullptr)) return out_of_memory();
-    if (size <= kMaxClassSize && !span) {
-      int c = size_class(size);
-      // Blocks are aligned to the largest power of two dividing their class size (pages
-      // start slice-aligned): a larger class serves a stricter alignment.
-      if (alignment > 16)
-        while (kClassSize[c] & (alignment - 1)) ++c;
-      p = alloc_class(h, c);
-    } else {
-      p = heap::large_alloc(h, size, &z);
-    }
-    // A thread past its exit hook keeps no heap: the next thread adopts this one.
-    if (FP_UNLIKELY(tls_remote.exited)) heap::release_after_exit();
-  }
+  void* p = alloc_where(size, alignment, &z, span);
+  if (FP_UNLIKELY(p == nullptr) && heap::trim_all()) p = alloc_where(size, alignment, &z, span);
   if (zeroed != nullptr) *zeroed = z;
   return FP_LIKELY(p != nullptr) ? p : out_of_memory();
 }

@@ -55,8 +55,8 @@ Segment* take_segment(int open, int* fresh_from) noexcept {
 }
 
 // Takes a segment back: purged whole (header too, so that it is as zero as a fresh one)
-// and cached, or unmapped.
-void give_segment(Segment* s) noexcept {
+// and cached, or unmapped (always when not `cacheable`: slices are still sealed).
+void give_segment(Segment* s, bool cacheable = true) noexcept {
   std::size_t keep = static_cast<std::size_t>(option(Option::segment_cache));
   if (keep > kCacheMax) keep = kCacheMax;
   int fresh_from = s->fresh_from;
@@ -64,7 +64,7 @@ void give_segment(Segment* s) noexcept {
   os::purge(s, static_cast<std::size_t>(fresh_from) * kSliceSize);
   counters.count_release(kSegmentSize);
   pthread_mutex_lock(&g_cache_lock);
-  if (static_cast<std::size_t>(g_cache_count) < keep)
+  if (cacheable && static_cast<std::size_t>(g_cache_count) < keep)
     g_cache[g_cache_count++] = {s, fresh_from};
   else
     unmap_segment(s);
@@ -77,18 +77,20 @@ constexpr bool kHardened = true;
 constexpr bool kHardened = false;
 #endif
 
-// Makes the sealed slices among `m` accessible again, one mprotect per run.
-void unseal(Segment* s, std::uint64_t m) noexcept {
+// Makes the sealed slices among `m` accessible again, one mprotect per run. False when
+// the kernel refuses one (out of commit or mappings): the runs before it are unsealed.
+bool unseal(Segment* s, std::uint64_t m) noexcept {
   std::uint64_t d = s->sealed_slices & m;
   while (d != 0) {
     int first = __builtin_ctzll(d);
     std::uint64_t rest = ~(d >> first);
     int len = rest == 0 ? 64 - first : __builtin_ctzll(rest);
     if (!os::protect(slice_start(s, first), static_cast<std::size_t>(len) * kSliceSize, true))
-      engine::fatal("cannot make freed memory accessible again (out of mappings?)");
+      return false;
+    s->sealed_slices &= ~run_mask(first, len);
     d &= ~run_mask(first, len);
   }
-  s->sealed_slices &= ~m;
+  return true;
 }
 
 // How far fresh slices are opened for a span ending at `end`: past it by as many as were
@@ -146,8 +148,7 @@ Segment* acquire(Heap* heap, int first_span, PageKind kind) noexcept {
 
 void release(Segment* s) noexcept {
   FP_ASSERT(all_free(s));
-  unseal(s, s->sealed_slices);
-  give_segment(s);
+  give_segment(s, unseal(s, s->sealed_slices));
 }
 
 bool all_free(const Segment* s) noexcept {
@@ -184,8 +185,7 @@ int longest_free_run(const Segment* s) noexcept {
 Page* take_span(Segment* s, int first, int count, PageKind kind, bool* zeroed) noexcept {
   std::uint64_t m = run_mask(first, count);
   FP_ASSERT((s->free_slices & m) == m);
-  if (!open_fresh(s, first + count, kind)) return nullptr;
-  unseal(s, m);
+  if (!open_fresh(s, first + count, kind) || !unseal(s, m)) return nullptr;
   *zeroed = (s->dirty_slices & m) == 0;
   s->free_slices &= ~m;
   s->dirty_slices &= ~m;
@@ -203,8 +203,7 @@ bool grow_span(Segment* s, Page* pg, int count) noexcept {
   if (first + count > kSlicesPerSegment) return false;
   std::uint64_t more = run_mask(first + have, count - have);
   if ((s->free_slices & more) != more) return false;
-  if (!open_fresh(s, first + count, pg->kind)) return false;
-  unseal(s, more);
+  if (!open_fresh(s, first + count, pg->kind) || !unseal(s, more)) return false;
   s->free_slices &= ~more;
   s->dirty_slices &= ~more;
   page_map::set(slice_start(s, first + have), (count - have) * kSliceSize, pg);

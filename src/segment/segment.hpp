@@ -90,8 +90,8 @@ int find_free_run(const Segment* s, int count, bool dirty_only = false) noexcept
 // The longest run of free slices.
 int longest_free_run(const Segment* s) noexcept;
 // Marks [first, first+count) as one page of `kind`; returns its record. *zeroed: no
-// slice of it was dirty, so the span reads as zero. Null when fresh slices cannot be
-// opened (out of commit or mappings); then nothing changed.
+// slice of it was dirty, so the span reads as zero. Null when its slices cannot be made
+// accessible (fresh or sealed ones; out of commit or mappings): the span stays free.
 Page* take_span(Segment* s, int first, int count, PageKind kind, bool* zeroed) noexcept;
 // Extends the span of `pg` to `count` slices if the slices after it are free.
 bool grow_span(Segment* s, Page* pg, int count) noexcept;

@@ -1156,3 +1156,43 @@ TEST_CASE("23. a write running 1 MiB past a new thread's first block faults") {
   CHECK_MESSAGE((WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV),
                 "the write ran on: status " << status);
 }
+
+TEST_CASE("24. at the data limit malloc gives NULL and ENOMEM, and works again after frees") {
+  // RLIMIT_DATA caps private writable memory, as a strict commit limit would: what the
+  // heap opens for new blocks is refused there (mmap, or mprotect of reserved address
+  // space), which must come back as a failed malloc, not a crash, and leave the heap
+  // sound. Filled twice: with blocks that come from segments, then with huge ones.
+  int status = in_child([] {
+    std::size_t data = status_field("VmData:");
+    rlimit rl{data + 64 * MiB, data + 64 * MiB};
+    if (setrlimit(RLIMIT_DATA, &rl) != 0) return 2;
+    static void* blocks[1 << 16];
+    const std::size_t in_segments[] = {100, 3000, 40000, 300000, 1 * MiB};
+    const std::size_t huge[] = {3 * MiB, 5 * MiB};
+    auto fill = [](const std::size_t* sizes, int kinds) {
+      int n = 0;
+      for (; n < (1 << 16); ++n) {
+        void* p = malloc(sizes[n % kinds]);
+        if (p == nullptr) break;
+        static_cast<unsigned char*>(p)[0] = 1;
+        blocks[n] = p;
+      }
+      int err = errno;
+      for (int i = 0; i < n; ++i) free(blocks[i]);
+      if (n == 1 << 16) return 4;  // 64 MiB cannot hold 2^16 of these
+      if (err != ENOMEM) return 3;
+      for (int k = 0; k < kinds; ++k) {
+        void* p = malloc(sizes[k]);
+        if (p == nullptr) return 5;
+        memset(p, 2, sizes[k]);
+        free(p);
+      }
+      return 0;
+    };
+    int r = fill(in_segments, 5);
+    return r != 0 ? r : fill(huge, 2);
+  });
+  CHECK_MESSAGE(
+      (WIFEXITED(status) && WEXITSTATUS(status) == 0),
+      "status " << status << " (exit 3: errno not ENOMEM, 4: never failed, 5: no block after)");
+}
