@@ -11,6 +11,7 @@
 #include "os/os.hpp"
 #include "segment/huge.hpp"
 #include "segment/meta.hpp"
+#include "segment/segment.hpp"
 
 namespace fastpool {
 namespace {
@@ -60,13 +61,19 @@ void* alloc_where(std::size_t size, std::size_t alignment, bool* zeroed, bool sp
   return p;
 }
 
-// alloc_where, once more after a trim of every heap when the OS refused: under a commit
-// or data limit, memory the heaps hold free (mapped, so charged) is what a new mapping
-// lacks. *zeroed (optional) as in alloc_where.
+// Under a commit or data limit, memory the heaps hold free (mapped, so charged) is what
+// a new mapping lacks: every heap trimmed, true if that gave any back. Not for a size
+// beyond all the heaps have mapped (no trim makes room for that): the program keeps its
+// warm free memory.
+FP_COLD bool trimmed_for(std::size_t size) noexcept {
+  return size <= segment::counters.bytes_mapped.load(std::memory_order_relaxed) && heap::trim_all();
+}
+
+// alloc_where, once more after a trim when the OS refused. *zeroed (optional) as there.
 void* alloc_any(std::size_t size, std::size_t alignment, bool* zeroed, bool span = false) noexcept {
   bool z = false;
   void* p = alloc_where(size, alignment, &z, span);
-  if (FP_UNLIKELY(p == nullptr) && heap::trim_all()) p = alloc_where(size, alignment, &z, span);
+  if (FP_UNLIKELY(p == nullptr) && trimmed_for(size)) p = alloc_where(size, alignment, &z, span);
   if (zeroed != nullptr) *zeroed = z;
   return FP_LIKELY(p != nullptr) ? p : out_of_memory();
 }
