@@ -32,6 +32,7 @@ bool remap_in_place(void* p, std::size_t old_size, std::size_t new_size) noexcep
 bool remap_to(void* p, std::size_t old_size, std::size_t new_size, void* to) noexcept;
 // Gives the physical pages of [p, p+size) back (MADV_DONTNEED on a private anonymous
 // mapping): the range stays mapped and reads as zero afterwards, which calloc relies on.
+// (A private file mapping reads as the file again: what it held since is lost.)
 void purge(void* p, std::size_t size) noexcept;
 
 // Monotonic milliseconds (vDSO, no syscall in the common case).

@@ -34,7 +34,7 @@ inline constexpr std::size_t kLeafBytes = kLeafEntries * sizeof(Page*);
 inline constexpr std::size_t kTopEntries = std::size_t{1} << (kAddressBits - kLeafShift);
 
 struct PageMap {
-  std::uintptr_t top[kTopEntries];
+  alignas(4096) std::uintptr_t top[kTopEntries];  // page-aligned: see page_map.cpp
   Page* sentinel_leaf[kLeafEntries];
 };
 extern FP_INTERNAL PageMap g_page_map;
