@@ -11,7 +11,6 @@
 #include "os/os.hpp"
 #include "segment/huge.hpp"
 #include "segment/meta.hpp"
-#include "segment/segment.hpp"
 
 namespace fastpool {
 namespace {
@@ -62,18 +61,22 @@ void* alloc_where(std::size_t size, std::size_t alignment, bool* zeroed, bool sp
 }
 
 // Under a commit or data limit, memory the heaps hold free (mapped, so charged) is what
-// a new mapping lacks: every heap trimmed, true if that gave any back. Not for a size
-// beyond all the heaps have mapped (no trim makes room for that): the program keeps its
-// warm free memory.
-FP_COLD bool trimmed_for(std::size_t size) noexcept {
-  return size <= segment::counters.bytes_mapped.load(std::memory_order_relaxed) && heap::trim_all();
+// a new mapping lacks: every heap trimmed, true if that gave any back. One thread at a
+// time: threads failing together at their limit would otherwise queue up to trim what
+// the first one gave back already.
+FP_COLD bool trimmed_for_retry() noexcept {
+  static std::atomic<bool> busy{false};
+  if (busy.exchange(true, std::memory_order_acquire)) return false;
+  bool any = heap::trim_all();
+  busy.store(false, std::memory_order_release);
+  return any;
 }
 
 // alloc_where, once more after a trim when the OS refused. *zeroed (optional) as there.
 void* alloc_any(std::size_t size, std::size_t alignment, bool* zeroed, bool span = false) noexcept {
   bool z = false;
   void* p = alloc_where(size, alignment, &z, span);
-  if (FP_UNLIKELY(p == nullptr) && trimmed_for(size)) p = alloc_where(size, alignment, &z, span);
+  if (FP_UNLIKELY(p == nullptr) && trimmed_for_retry()) p = alloc_where(size, alignment, &z, span);
   if (zeroed != nullptr) *zeroed = z;
   return FP_LIKELY(p != nullptr) ? p : out_of_memory();
 }

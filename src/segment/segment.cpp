@@ -126,9 +126,18 @@ void map_own(Segment* s, int first, int count) noexcept {
 
 }  // namespace
 
+// A segment opened in part is two mappings (its open head, its closed tail), and no
+// longer merges with its neighbours: a process of thousands of thread heaps, a segment
+// each, would run into vm.max_map_count at half the threads. So past this many segments
+// new ones are opened whole at once, as a big heap has little to gain from the rest:
+// at most this many segments are ever open in part.
+constexpr std::size_t kPartlyOpenSegments = 32;
+
 Segment* acquire(Heap* heap, int first_span, PageKind kind) noexcept {
   int fresh_from = 0;
-  Segment* s = take_segment(open_end(1, 1 + first_span, kind), &fresh_from);
+  bool many = counters.segments.load(std::memory_order_relaxed) >= kPartlyOpenSegments;
+  Segment* s =
+      take_segment(many ? kSlicesPerSegment : open_end(1, 1 + first_span, kind), &fresh_from);
   if (s == nullptr) return nullptr;
   // The records are not constructed: a Page's initial state is all zero bytes, which a
   // fresh or wholly purged mapping holds already, and only the records of slices in use
