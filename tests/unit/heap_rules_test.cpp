@@ -1196,3 +1196,42 @@ TEST_CASE("24. at the data limit malloc gives NULL and ENOMEM, and works again a
       (WIFEXITED(status) && WEXITSTATUS(status) == 0),
       "status " << status << " (exit 3: errno not ENOMEM, 4: never failed, 5: no block after)");
 }
+
+TEST_CASE(
+    "25. a thousand live threads with a few blocks each cost about their stacks in mappings") {
+  // Each thread heap takes a segment of its own: that must not add mappings per thread
+  // (a segment open in part is two mappings that merge with nothing), or a process of
+  // many threads runs into vm.max_map_count long before glibc would. Small stacks, so
+  // that the segments of neighbouring threads may merge. glibc: ~2 per thread (the stack
+  // and its guard page).
+  constexpr int kThreads = 1000;
+  static std::atomic<int> ready;
+  static std::atomic<bool> go;
+  ready = 0;
+  go = false;
+  auto body = [](void*) -> void* {
+    void* p[4];
+    for (int i = 0; i < 4; ++i) p[i] = memset(malloc(opaque(std::size_t{16} << (3 * i))), 1, 16);
+    ready.fetch_add(1);
+    while (!go.load()) usleep(1000);
+    for (void* q : p) free(q);
+    return nullptr;
+  };
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 64 * KiB);
+  std::size_t before = mapping_count();
+  static pthread_t tids[kThreads];
+  int created = 0;
+  while (created < kThreads && pthread_create(&tids[created], &attr, body, nullptr) == 0) ++created;
+  pthread_attr_destroy(&attr);
+  while (ready.load() < created) usleep(1000);
+  std::size_t live = mapping_count();
+  go = true;
+  for (int t = 0; t < created; ++t) pthread_join(tids[t], nullptr);
+  REQUIRE(created == kThreads);
+  double per_thread = static_cast<double>(live - before) / kThreads;
+  MESSAGE(kThreads << " threads: " << live - before << " mappings more (" << per_thread
+                   << " per thread)");
+  CHECK_MESSAGE(per_thread < 2.5, per_thread << " mappings per thread");
+}
