@@ -185,6 +185,21 @@ int in_child(F&& body) {
   return status;
 }
 
+// Runs the test case named by `filter` again in a fresh process (a heap no earlier test
+// has used), checks that it passed there and returns false; in that process, returns
+// true: the caller then runs its body.
+bool in_fresh_process(const char* filter) {
+  if (getenv("FP_HEAP_RULES_FRESH") != nullptr) return true;
+  int status = in_child([filter] {
+    setenv("FP_HEAP_RULES_FRESH", "1", 1);
+    execl("/proc/self/exe", "heap_rules", filter, static_cast<char*>(nullptr));
+    return 127;
+  });
+  CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                "the fresh process failed (its output is above), status " << status);
+  return false;
+}
+
 std::size_t next_pow2(std::size_t a) {
   std::size_t p = 1;
   while (p < a) p <<= 1;
@@ -1073,16 +1088,7 @@ TEST_CASE("22. a buffer doubling from 8 KiB to 32 MiB keeps little of its old si
   // (a class page, a free span, a cached mapping each) holds about the buffer again.
   // Run in a fresh process: what the tests before freed would count as sizes that recur
   // (segment/largest_freed.hpp).
-  if (getenv("FP_HEAP_RULES_FRESH") == nullptr) {
-    int status = in_child([] {
-      setenv("FP_HEAP_RULES_FRESH", "1", 1);
-      execl("/proc/self/exe", "heap_rules", "--test-case=22.*", static_cast<char*>(nullptr));
-      return 127;
-    });
-    CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0),
-                  "the fresh process failed (its output is above), status " << status);
-    return;
-  }
+  if (!in_fresh_process("--test-case=22.*")) return;
   std::size_t base = trimmed_rss();
   unsigned char* p = nullptr;
   long long worst = 0;  // RSS beyond the live buffer, the largest after any step
@@ -1120,16 +1126,7 @@ TEST_CASE("23. a write running 1 MiB past a new thread's first block faults") {
   // no commit limit; glibc: the arena's reserved heap), so the runaway write faults
   // instead of landing in unused memory. In a fresh process, so that the thread's heap is
   // new, not one a thread of an earlier test left.
-  if (getenv("FP_HEAP_RULES_FRESH") == nullptr) {
-    int status = in_child([] {
-      setenv("FP_HEAP_RULES_FRESH", "1", 1);
-      execl("/proc/self/exe", "heap_rules", "--test-case=23.*", static_cast<char*>(nullptr));
-      return 127;
-    });
-    CHECK_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0),
-                  "the fresh process failed (its output is above), status " << status);
-    return;
-  }
+  if (!in_fresh_process("--test-case=23.*")) return;
   constexpr std::uintptr_t kWindow = 4 * MiB;
   std::size_t accessible = 0, inaccessible = 0;
   int status = -1;
