@@ -43,9 +43,10 @@ Segment* take_segment(int open, int* fresh_from) noexcept {
   pthread_mutex_unlock(&g_cache_lock);
   *fresh_from = c.fresh_from;
   if (c.s != nullptr) return c.s;
-  auto* s = static_cast<Segment*>(os::map_aligned(kSegmentSize, kSegmentSize, 0, false));
+  bool whole = open == kSlicesPerSegment;
+  auto* s = static_cast<Segment*>(os::map_aligned(kSegmentSize, kSegmentSize, 0, whole));
   if (s == nullptr) return nullptr;
-  if (!os::protect(s, static_cast<std::size_t>(open) * kSliceSize, true)) {
+  if (!whole && !os::protect(s, static_cast<std::size_t>(open) * kSliceSize, true)) {
     os::unmap(s, kSegmentSize);
     return nullptr;
   }
@@ -95,7 +96,7 @@ bool unseal(Segment* s, std::uint64_t m) noexcept {
 
 // How far fresh slices are opened for a span ending at `end`: past it by as many as were
 // open before, at most 512 KiB, so the open part doubles while it is small and a segment
-// costs a dozen mprotects at most, while a write running 1 MiB past a heap's used part
+// costs about ten mprotects at most, while a write running 1 MiB past a heap's used part
 // still faults. A large block's span opens the whole segment: sparse big blocks (one page
 // touched of each) would otherwise pay an mprotect per block.
 constexpr int kMaxAhead = 8;
