@@ -15,6 +15,6 @@ cmake --build "$build" -j"$(nproc)"
 cd "$build"
 if [ $# -eq 0 ]; then set -- -LE 'stress|sanitize'; fi
 # A failing test runs once more: the heap rules' time bounds are generous, but a stall of
-# a shared VM can still break one (seen once: realloc growth 40x slower than usual). A
+# a shared VM can still break one (seen: realloc growth 25x slower than usual). A
 # real failure fails twice; both outputs are printed.
 ctest --output-on-failure --repeat until-pass:2 -j"$(nproc)" "$@"
