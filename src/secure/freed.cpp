@@ -19,12 +19,11 @@ void purge_between(char* from, char* to) noexcept {
   if (lo < hi) os::purge(reinterpret_cast<char*>(lo), hi - lo);
 }
 
-void report_written(char* const* at, int n, unsigned char fill) noexcept {
-  for (int i = 0; i < n; ++i)
+void report_written(const freed::Units& u, unsigned char fill) noexcept {
+  for (char* at : {u.a, u.b, u.c, u.d, u.e})
     for (int j = 0; j < 16; ++j)
-      if (static_cast<unsigned char>(at[i][j]) != fill)
-        report("write after free detected", at[i] + j);
-  report("write after free detected", at[0]);
+      if (static_cast<unsigned char>(at[j]) != fill) report("write after free detected", at + j);
+  report("write after free detected", u.a);
 }
 
 }  // namespace fastpool::secure

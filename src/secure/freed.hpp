@@ -22,11 +22,14 @@ inline constexpr std::size_t kHeader = 16;     // the block header, before the u
 inline constexpr std::size_t kTailBytes = 16;  // the frame's tail canary, at most
 inline constexpr std::size_t kWindow = 32;     // bytes filled and checked at each end
 
-// A released small block: the core's [b, end), the user's [p, user_end).
+// A released small block: the core's [b, end), the user's bytes and the tail canary
+// after them [p, filled_end): filled_end = min(user's end + kTailBytes, end), so
+// p + 16 <= filled_end <= end (a block holds at least one byte past p, in units of 16).
 struct Released {
+  Page* pg;  // b's
   char* b;
   char* p;
-  char* user_end;
+  char* filled_end;
   char* end;
 };
 
@@ -38,54 +41,62 @@ FP_FAST_PATH char* block_end(const Page* pg, char* b) noexcept {
 }
 // [from, to) of a block from 64 KiB: its whole pages given back.
 void purge_between(char* from, char* to) noexcept;
-// The first byte of the 16-byte units at[0..n) that is not `fill`, reported.
-[[noreturn]] FP_COLD void report_written(char* const* at, int n, unsigned char fill) noexcept;
-
 namespace freed {
 using V = std::uint64_t __attribute__((vector_size(16)));
 inline constexpr std::size_t kSparseFrom = 64 << 10;
-inline constexpr int kUnits = 5;
+struct Units;
+}  // namespace freed
+// The first byte of the units that is not `fill`, reported.
+[[noreturn]] FP_COLD void report_written(const freed::Units& u, unsigned char fill) noexcept;
 
-// The windows as 16-byte units: [p, p+32) and [user_end-32, user_end+16), every unit
-// moved inside [p, end) where it would stick out. In a small block units overlap and
-// bytes are filled twice, so no block needs a branch of its own. There is room for one
-// unit: classes are multiples of 16, and a block holds at least one byte past p.
+namespace freed {
+
+// The windows as 16-byte units: [p, p+32) and [filled_end-48, filled_end), each unit
+// moved inside [p, filled_end) where it would stick out, so a short block is filled
+// whole with no branch of its own (units overlap, bytes are filled twice). Five named
+// words, not an array: they stay in registers.
 struct Units {
-  char* at[kUnits];
+  char *a, *b, *c, *d, *e;
 };
-FP_FAST_PATH Units units(const Released& r) noexcept {
+FP_FAST_PATH Units units(char* p, char* filled_end) noexcept {
   static_assert(kWindow == 32 && kTailBytes == 16);
-  char* lo = r.p;
-  char* last = r.end - 16;
-  auto clip = [lo, last](char* c) { return c < lo ? lo : c > last ? last : c; };
-  char* t = r.user_end - kWindow;
-  return {{lo, clip(lo + 16), clip(t), clip(t + 16), clip(r.user_end)}};
+  char* last = filled_end - 16;
+  auto at_most = [last](char* c) { return c < last ? c : last; };
+  auto at_least = [p](char* c) { return c > p ? c : p; };
+  return {p, at_most(p + 16), at_least(last - 32), at_least(last - 16), last};
 }
 FP_FAST_PATH V pattern() noexcept {
   V v;
   __builtin_memcpy(&v, derived_keys().fill, sizeof v);
   return v;
 }
+FP_FAST_PATH V load(const char* c) noexcept {
+  V v;
+  __builtin_memcpy(&v, c, sizeof v);
+  return v;
+}
+FP_FAST_PATH void store(char* c, V v) noexcept {
+  __builtin_memcpy(c, &v, sizeof v);
+}
 }  // namespace freed
 
 FP_FAST_PATH void fill_freed(const Released& r) noexcept {
   freed::V v = freed::pattern();
-  freed::Units u = freed::units(r);
-  for (char* c : u.at) __builtin_memcpy(c, &v, 16);
+  freed::Units u = freed::units(r.p, r.filled_end);
+  freed::store(u.a, v), freed::store(u.b, v), freed::store(u.c, v);
+  freed::store(u.d, v), freed::store(u.e, v);
   if (r.end - r.b >= static_cast<std::ptrdiff_t>(freed::kSparseFrom))
-    purge_between(r.p + kWindow, r.user_end - kWindow);
+    purge_between(r.p + kWindow, r.filled_end - kTailBytes - kWindow);
 }
 
-// REQUIRES: u = units(r), r filled (fill_freed). Aborts with the address of the first
-// byte written since.
+// REQUIRES: u = units(r.p, r.filled_end), r filled (fill_freed). Aborts with the address of the
+// first byte written since.
 FP_FAST_PATH void check_freed(const freed::Units& u) noexcept {
-  freed::V v = freed::pattern(), diff = {0, 0};
-  for (const char* c : u.at) {
-    freed::V a;
-    __builtin_memcpy(&a, c, 16);
-    diff |= a ^ v;
-  }
-  if (FP_UNLIKELY((diff[0] | diff[1]) != 0)) report_written(u.at, freed::kUnits, v[0] & 0xFF);
+  using freed::load;
+  freed::V v = freed::pattern();
+  freed::V diff =
+      (load(u.a) ^ v) | (load(u.b) ^ v) | (load(u.c) ^ v) | (load(u.d) ^ v) | (load(u.e) ^ v);
+  if (FP_UNLIKELY((diff[0] | diff[1]) != 0)) report_written(u, v[0] & 0xFF);
 }
 
 }  // namespace fastpool::secure

@@ -32,7 +32,7 @@ void derive_keys() noexcept {
   k.tail_word = k.tail_byte * 0x0101010101010101ull;
   k.fill[0] = k.fill[1] = k.fill_byte * 0x0101010101010101ull;
   g_keys = k;
-  // Nonzero: zero means "not derived yet" to engine::link_key. Before the flag, so that
+  // Nonzero: zero means "not derived yet" to TaggedFreeList::prepare. Before the flag, so that
   // whoever sees the flag sees the link key too.
   __atomic_store_n(&engine::g_link_key, mix(seed[1] + 0x9E3779B97F4A7C15ull) | 1, __ATOMIC_RELAXED);
   g_keys_ready.store(true, std::memory_order_release);

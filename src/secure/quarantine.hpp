@@ -18,7 +18,8 @@ inline constexpr int kSlotShift = 26;
 static_assert(kQuarantineBytes < std::size_t{1} << kSlotShift);
 struct Slot {
   char* b;                    // null: empty
-  std::uint32_t user;         // user_end - b
+  Page* pg;                   // b's
+  std::uint32_t filled;       // filled_end - b
   std::uint32_t bytes_shift;  // end - b, | log2(p - b) << kSlotShift
 
   std::uint32_t bytes() const noexcept { return bytes_shift & ((1u << kSlotShift) - 1); }
@@ -40,8 +41,8 @@ FP_SLOW_PATH void evict(Quarantine& q, const Slot& kept) noexcept;
 
 // A block leaving the quarantine, checked, back to the core.
 FP_FAST_PATH void give_back(const Slot& s) noexcept {
-  check_freed(freed::units({s.b, s.p(), s.b + s.user, s.b + s.bytes()}));
-  free_fast(s.b);
+  check_freed(freed::units(s.p(), s.b + s.filled));
+  free_validated(s.b, s.pg);
 }
 
 // REQUIRES: r is a released small block, filled (fill_freed), r.p - r.b a power of two.
@@ -58,7 +59,7 @@ FP_FAST_PATH void quarantine(const Released& r) noexcept {
   Slot& s = q.slot[q.rng >> 58];  // the top bits: [0, 64)
   Slot out = s;
   auto shift = static_cast<std::uint32_t>(std::countr_zero(static_cast<std::size_t>(r.p - r.b)));
-  s = {r.b, static_cast<std::uint32_t>(r.user_end - r.b),
+  s = {r.b, r.pg, static_cast<std::uint32_t>(r.filled_end - r.b),
        static_cast<std::uint32_t>(bytes) | shift << kSlotShift};
   q.total += bytes;
   if (FP_LIKELY(out.b != nullptr)) {

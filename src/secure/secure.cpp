@@ -160,6 +160,7 @@ struct Block {
   Page* pg;
   char* b;
   char* end;
+  char* filled_end;  // past the tail canary
   std::size_t size;
   AllocKind kind;
 };
@@ -203,10 +204,10 @@ FP_FAST_PATH Block checked_block(void* p, Page* pg, bool resizing) noexcept {
   if (resizing || pg->kind != PageKind::small) pg = validated_page_of(b, resizing);
   std::size_t size = size_of(h.h0);
   char* end = block_end(pg, b);
-  const char* tail = static_cast<char*>(p) + size;
-  if (FP_UNLIKELY(!tail_intact(tail, tail_bytes(static_cast<char*>(p), size, end), k.tail_word)))
-    overflowed(tail, resizing);
-  return {pg, b, end, size, kind_of(h.h0)};
+  char* tail = static_cast<char*>(p) + size;
+  std::size_t n = tail_bytes(static_cast<char*>(p), size, end);
+  if (FP_UNLIKELY(!tail_intact(tail, n, k.tail_word))) overflowed(tail, resizing);
+  return {pg, b, end, tail + n, size, kind_of(h.h0)};
 }
 
 // malloc'd and new'd blocks may be mixed, as glibc allows: only new with delete[] and
@@ -275,7 +276,7 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept {
   header_of(p)->h1 ^= derived_keys().freed;
   count_requested(-static_cast<std::int64_t>(blk.size));
   if (blk.pg->kind != PageKind::small) return free_fast(blk.b);
-  Released r{blk.b, static_cast<char*>(p), static_cast<char*>(p) + blk.size, blk.end};
+  Released r{blk.pg, blk.b, static_cast<char*>(p), blk.filled_end, blk.end};
   fill_freed(r);
   quarantine(r);
 }

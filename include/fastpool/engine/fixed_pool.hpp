@@ -29,6 +29,7 @@ class BasicFixedBlockPool {
     capacity_ = static_cast<std::uint32_t>(capacity);
     used_ = 0;
     free_ = List{};
+    List::prepare();
   }
 
   // Like init, for storage whose blocks are all in use already (a block being resized

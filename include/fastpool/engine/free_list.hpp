@@ -20,6 +20,7 @@ struct TaggedBlock {
 // distinct free blocks ending in null; no block on it is handed out.
 class FreeList {
  public:
+  static void prepare() noexcept {}  // nothing to set up before the first block
   bool empty() const noexcept { return head_ == nullptr; }
   FreeBlock* head() const noexcept { return head_; }
 
@@ -67,12 +68,13 @@ class FreeList {
 #ifdef FASTPOOL_SECURE
 // Hardened builds store a TaggedFreeList's links xor-ed with this per-process secret (from
 // the kernel's AT_RANDOM bytes; every thread derives the same, at any time, so a relaxed
-// load is enough). Zero until derived.
+// load is enough). Zero until derived: TaggedFreeList::prepare derives it, and every
+// pool engine calls its list's prepare before the list can hold a block, so the links'
+// encoding reads it without a test.
 extern FP_INTERNAL std::uintptr_t g_link_key;
 FP_COLD std::uintptr_t derive_link_key() noexcept;
 inline std::uintptr_t link_key() noexcept {
-  std::uintptr_t k = __atomic_load_n(&g_link_key, __ATOMIC_RELAXED);
-  return FP_LIKELY(k != 0) ? k : derive_link_key();
+  return __atomic_load_n(&g_link_key, __ATOMIC_RELAXED);
 }
 #endif
 
@@ -89,9 +91,21 @@ inline std::uintptr_t link_key() noexcept {
 template <unsigned RegionShift>
 class TaggedFreeList {
  public:
-  bool empty() const noexcept { return head_ == nullptr; }
-  FreeBlock* head() const noexcept { return reinterpret_cast<FreeBlock*>(head_); }
-  std::uintptr_t tag() const noexcept { return reinterpret_cast<std::uintptr_t>(this); }
+  // Before the first block is pushed.
+  static void prepare() noexcept {
+#ifdef FASTPOOL_SECURE
+    if (FP_UNLIKELY(link_key() == 0)) derive_link_key();
+#endif
+  }
+  bool empty() const noexcept {
+    return head_ == nullptr;
+  }
+  FreeBlock* head() const noexcept {
+    return reinterpret_cast<FreeBlock*>(head_);
+  }
+  std::uintptr_t tag() const noexcept {
+    return reinterpret_cast<std::uintptr_t>(this);
+  }
   FP_FAST_PATH bool is_tagged(const void* block) const noexcept {
     return static_cast<const TaggedBlock*>(block)->tag == tag();
   }
