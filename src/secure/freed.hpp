@@ -20,11 +20,13 @@ namespace fastpool::secure {
 
 inline constexpr std::size_t kHeader = 16;     // the block header, before the user's bytes
 inline constexpr std::size_t kTailBytes = 16;  // the frame's tail canary, at most
-inline constexpr std::size_t kWindow = 32;     // bytes filled and checked at each end
+inline constexpr std::size_t kMinTail = 8;     // and at least: a frame adds kFrame bytes
+inline constexpr std::size_t kFrame = kHeader + kMinTail;
+inline constexpr std::size_t kWindow = 32;  // bytes filled and checked at each end
 
 // A released small block: the core's [b, end), the user's bytes and the tail canary
 // after them [p, filled_end): filled_end = min(user's end + kTailBytes, end), so
-// p + 16 <= filled_end <= end (a block holds at least one byte past p, in units of 16).
+// p + 16 <= filled_end <= end (a block holds kMinTail bytes past p, in units of 16).
 struct Released {
   Page* pg;  // b's
   char* b;

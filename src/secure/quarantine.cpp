@@ -10,8 +10,12 @@
 namespace fastpool::secure {
 __thread Quarantine tls_quarantine __attribute__((tls_model("initial-exec")));
 
-void seed(Quarantine& q) noexcept {
-  q.rng = mix(keys().seed ^ reinterpret_cast<std::uintptr_t>(&q)) | 1;
+bool reseeded(Quarantine& q) noexcept {
+  if (tls_remote.exited) return false;
+  static std::atomic<std::uint64_t> seeds{0};  // each seeding of a thread's differs
+  std::uint64_t n = seeds.fetch_add(1, std::memory_order_relaxed);
+  q.rng = mix(keys().seed ^ reinterpret_cast<std::uintptr_t>(&q) ^ mix(n)) | 1;
+  return true;
 }
 
 void evict(Quarantine& q, const Slot& kept) noexcept {
@@ -31,6 +35,7 @@ void flush_quarantine() noexcept {
     s.b = nullptr;
   }
   q.total = 0;
+  q.rng = 0;
 }
 
 }  // namespace fastpool::secure

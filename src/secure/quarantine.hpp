@@ -30,11 +30,10 @@ struct Slot {
 struct Quarantine {
   Slot slot[kQuarantineSlots];
   std::size_t total;  // bytes of the blocks in the slots
-  std::uint64_t rng;  // xorshift64; 0 until seeded
+  std::uint64_t rng;  // an LCG's state; 0 until seeded
 };
 extern __thread Quarantine tls_quarantine __attribute__((tls_model("initial-exec")));
 
-FP_COLD void seed(Quarantine& q) noexcept;
 // While the bytes exceed the bound, gives other slots' blocks but `kept`'s back to the
 // core, checked.
 FP_SLOW_PATH void evict(Quarantine& q, const Slot& kept) noexcept;
@@ -45,22 +44,21 @@ FP_FAST_PATH void give_back(const Slot& s) noexcept {
   free_validated(s.b, s.pg);
 }
 
+// Seeds q's rng (0: a thread's first release, or the first after a flush) and returns
+// true, or false past the thread's exit hook, when nothing would flush the quarantine.
+FP_SLOW_PATH bool reseeded(Quarantine& q) noexcept;
+
 // REQUIRES: r is a released small block, filled (fill_freed), r.p - r.b a power of two.
 FP_FAST_PATH void quarantine(const Released& r) noexcept {
-  static_assert(kQuarantineSlots == 64);
+  static_assert(kQuarantineSlots == 64 && kMaxClassSize <= kQuarantineBytes / 4);
   Quarantine& q = tls_quarantine;
-  auto bytes = static_cast<std::size_t>(r.end - r.b);
-  // Past the thread's exit hook nothing would flush it: give the block back now.
-  if (FP_UNLIKELY(tls_remote.exited || bytes > kQuarantineBytes / 4)) return free_fast(r.b);
-  if (FP_UNLIKELY(q.rng == 0)) seed(q);
-  q.rng ^= q.rng << 13;
-  q.rng ^= q.rng >> 7;
-  q.rng ^= q.rng << 17;
-  Slot& s = q.slot[q.rng >> 58];  // the top bits: [0, 64)
+  if (FP_UNLIKELY(q.rng == 0) && !reseeded(q)) return free_validated(r.b, r.pg);
+  q.rng = q.rng * 6364136223846793005u + 1442695040888963407u;  // Knuth's MMIX LCG
+  Slot& s = q.slot[q.rng >> 58];  // the top bits (an LCG's best): [0, 64)
   Slot out = s;
+  auto bytes = static_cast<std::uint32_t>(r.end - r.b);
   auto shift = static_cast<std::uint32_t>(std::countr_zero(static_cast<std::size_t>(r.p - r.b)));
-  s = {r.b, r.pg, static_cast<std::uint32_t>(r.filled_end - r.b),
-       static_cast<std::uint32_t>(bytes) | shift << kSlotShift};
+  s = {r.b, r.pg, static_cast<std::uint32_t>(r.filled_end - r.b), bytes | shift << kSlotShift};
   q.total += bytes;
   if (FP_LIKELY(out.b != nullptr)) {
     q.total -= out.bytes();
@@ -69,7 +67,8 @@ FP_FAST_PATH void quarantine(const Released& r) noexcept {
   if (FP_UNLIKELY(q.total > kQuarantineBytes)) evict(q, s);
 }
 
-// Every block of the calling thread's quarantine back to the core, checked.
+// Every block of the calling thread's quarantine back to the core, checked; the rng
+// unseeded.
 void flush_quarantine() noexcept;
 
 }  // namespace fastpool::secure

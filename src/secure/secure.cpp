@@ -8,9 +8,10 @@
 //                            h1 = canary(p, h0): an underflow or a pointer that is not
 //                            a block's start breaks it
 //   [p, p+size)      the user's bytes
-//   [p+size, ...)    tail canary, up to kTailBytes of tail_byte (every request gets one
-//                    byte more than it asked for, so there is always one): an overflow
-//                    that starts at the end, however long, hits its first byte
+//   [p+size, ...)    tail canary, kMinTail to kTailBytes of tail_byte (every request gets
+//                    kMinTail bytes more than it asked for, so the canary is two word
+//                    stores with no branch): an overflow that starts at the end, however
+//                    long, hits its first byte
 // Released blocks: h1 = canary ^ freed, so a second release is reported as a double free;
 // small ones are then filled (secure/freed.hpp) and wait in the thread's quarantine
 // (secure/quarantine.hpp), which checks the fill when it gives them back to the core.
@@ -101,31 +102,17 @@ FP_FAST_PATH void count_requested(std::int64_t delta) noexcept {
   count_heapless(delta);
 }
 
-// --- the tail canary: [c, c+n), n in [1, kTailBytes], as two overlapping stores (loads)
-// of the widest word that fits
-template <class W>
-FP_FAST_PATH void store_pair(char* c, std::size_t n, W w) noexcept {
-  __builtin_memcpy(c, &w, sizeof w);
-  __builtin_memcpy(c + n - sizeof w, &w, sizeof w);
-}
-template <class W>
-FP_FAST_PATH bool pair_is(const char* c, std::size_t n, W w) noexcept {
-  W a, b;
-  __builtin_memcpy(&a, c, sizeof a);
-  __builtin_memcpy(&b, c + n - sizeof b, sizeof b);
-  return ((a ^ w) | (b ^ w)) == 0;
-}
+// --- the tail canary: [c, c+n), n in [kMinTail, kTailBytes], as two overlapping words
+static_assert(kMinTail == 8);
 FP_FAST_PATH void set_tail(char* c, std::size_t n, std::uint64_t pattern) noexcept {
-  if (n >= 8) return store_pair(c, n, pattern);
-  if (n >= 4) return store_pair(c, n, static_cast<std::uint32_t>(pattern));
-  if (n >= 2) return store_pair(c, n, static_cast<std::uint16_t>(pattern));
-  *c = static_cast<char>(pattern);
+  __builtin_memcpy(c, &pattern, 8);
+  __builtin_memcpy(c + n - 8, &pattern, 8);
 }
 FP_FAST_PATH bool tail_intact(const char* c, std::size_t n, std::uint64_t pattern) noexcept {
-  if (n >= 8) return pair_is(c, n, pattern);
-  if (n >= 4) return pair_is(c, n, static_cast<std::uint32_t>(pattern));
-  if (n >= 2) return pair_is(c, n, static_cast<std::uint16_t>(pattern));
-  return static_cast<unsigned char>(*c) == static_cast<unsigned char>(pattern);
+  std::uint64_t a, b;
+  __builtin_memcpy(&a, c, 8);
+  __builtin_memcpy(&b, c + n - 8, 8);
+  return ((a ^ pattern) | (b ^ pattern)) == 0;
 }
 FP_FAST_PATH std::size_t tail_bytes(const char* p, std::size_t size, const char* end) noexcept {
   std::size_t tail = static_cast<std::size_t>(end - (p + size));
@@ -236,7 +223,7 @@ void* allocate_block(std::size_t size, std::size_t alignment, AllocKind kind,
   }
   std::size_t offset = alignment <= kHeader ? kHeader : alignment;
   std::size_t total;
-  if (size >= (std::size_t{1} << 48) || __builtin_add_overflow(size, offset + 1, &total)) {
+  if (size >= (std::size_t{1} << 48) || __builtin_add_overflow(size, offset + kMinTail, &total)) {
     errno = ENOMEM;
     return nullptr;
   }
@@ -254,7 +241,7 @@ void* allocate_block(std::size_t size, std::size_t alignment, AllocKind kind,
 void* allocate(std::size_t size, std::size_t alignment, AllocKind kind) noexcept {
   if (FP_LIKELY(alignment <= kHeader && size - 1 < kMaxSmall)) {
     Page* pg;
-    if (auto* b = static_cast<char*>(pop_current(size + kHeader + 1, &pg)); FP_LIKELY(b)) {
+    if (auto* b = static_cast<char*>(pop_current(size + kFrame, &pg)); FP_LIKELY(b)) {
       bump(tls_heap->stats.requested, static_cast<std::int64_t>(size));
       return write_frame(derived_keys(), b, b + pg->pool.block_size(), size, kHeader, kind);
     }
@@ -262,11 +249,11 @@ void* allocate(std::size_t size, std::size_t alignment, AllocKind kind) noexcept
   return allocate_block(size, alignment, kind, false);
 }
 
-void release(void* p, AllocKind kind, std::size_t sized) noexcept {
-  // Null and malloc(0)'s addresses are in no small page: one test on the way in for both.
-  Page* pg = page_map::find(p);
-  if (FP_UNLIKELY(pg->kind != PageKind::small) && (p == nullptr || is_zero_block(p))) return;
-  Block blk = checked_block(p, pg, false);
+namespace {
+// A checked block released: its header marked, its size uncounted, and a small block
+// filled and quarantined (a big one goes straight back to the core).
+FP_FAST_PATH void release_block(const Block& blk, void* p, AllocKind kind,
+                                std::size_t sized) noexcept {
   if (FP_UNLIKELY(mismatched(blk.kind, kind))) report_mismatch(kind, p);
   if (sized != 0 && sized != blk.size)
     report(kind == AllocKind::new_array
@@ -280,6 +267,19 @@ void release(void* p, AllocKind kind, std::size_t sized) noexcept {
   fill_freed(r);
   quarantine(r);
 }
+// Null, malloc(0)'s addresses, big blocks, and pointers that are no block (reported).
+FP_SLOW_PATH void release_not_small(void* p, Page* pg, AllocKind kind, std::size_t sized) noexcept {
+  if (p == nullptr || is_zero_block(p)) return;
+  release_block(checked_block(p, pg, false), p, kind, sized);
+}
+}  // namespace
+
+// Out of line but for a small page's block, so that its path saves no registers.
+void release(void* p, AllocKind kind, std::size_t sized) noexcept {
+  Page* pg = page_map::find(p);
+  if (FP_UNLIKELY(pg->kind != PageKind::small)) return release_not_small(p, pg, kind, sized);
+  release_block(checked_block(p, pg, false), p, kind, sized);
+}
 
 // Small blocks are zeroed here (they hold the fill). Bigger ones take the core's calloc,
 // which knows which read as zero already (fresh mappings, purged slices): only the frame
@@ -290,12 +290,12 @@ void* calloc(std::size_t n, std::size_t size) noexcept {
     errno = ENOMEM;
     return nullptr;
   }
-  if (total + kHeader + 1 <= kMaxClassSize) {
+  if (total + kFrame <= kMaxClassSize) {
     void* p = allocate(total, 0, AllocKind::malloc);
     if (p != nullptr) __builtin_memset(p, 0, total);
     return p;
   }
-  void* b = calloc_impl(1, total + kHeader + 1);
+  void* b = calloc_impl(1, total + kFrame);
   if (b == nullptr) return nullptr;
   return frame(static_cast<char*>(b), total, kHeader, AllocKind::malloc);
 }
@@ -308,7 +308,7 @@ void* realloc(void* p, std::size_t size) noexcept {
   }
   Block blk = checked_block(p, page_map::find(p), true);
   std::size_t total;
-  if (size >= (std::size_t{1} << 48) || __builtin_add_overflow(size, kHeader + 1, &total)) {
+  if (size >= (std::size_t{1} << 48) || __builtin_add_overflow(size, kFrame, &total)) {
     errno = ENOMEM;
     return nullptr;
   }
