@@ -19,7 +19,8 @@ void purge_between(char* from, char* to) noexcept {
   if (lo < hi) os::purge(reinterpret_cast<char*>(lo), hi - lo);
 }
 
-void report_written(const freed::Units& u, unsigned char fill) noexcept {
+void report_written(char* p, char* filled_end, unsigned char fill) noexcept {
+  freed::Units u = freed::units(p, filled_end);
   for (char* at : {u.a, u.b, u.c, u.d, u.e})
     for (int j = 0; j < 16; ++j)
       if (static_cast<unsigned char>(at[j]) != fill) report("write after free detected", at + j);

@@ -46,10 +46,10 @@ void purge_between(char* from, char* to) noexcept;
 namespace freed {
 using V = std::uint64_t __attribute__((vector_size(16)));
 inline constexpr std::size_t kSparseFrom = 64 << 10;
-struct Units;
 }  // namespace freed
-// The first byte of the units that is not `fill`, reported.
-[[noreturn]] FP_COLD void report_written(const freed::Units& u, unsigned char fill) noexcept;
+// The first byte of the windows of [p, filled_end) that is not `fill`, reported. (Not
+// given the units: their address would make every check keep them in memory.)
+[[noreturn]] FP_COLD void report_written(char* p, char* filled_end, unsigned char fill) noexcept;
 
 namespace freed {
 
@@ -91,14 +91,15 @@ FP_FAST_PATH void fill_freed(const Released& r) noexcept {
     purge_between(r.p + kWindow, r.filled_end - kTailBytes - kWindow);
 }
 
-// REQUIRES: u = units(r.p, r.filled_end), r filled (fill_freed). Aborts with the address of the
-// first byte written since.
-FP_FAST_PATH void check_freed(const freed::Units& u) noexcept {
+// REQUIRES: [p, filled_end) of a block filled (fill_freed). Aborts with the address of
+// the first byte written since.
+FP_FAST_PATH void check_freed(char* p, char* filled_end) noexcept {
   using freed::load;
+  freed::Units u = freed::units(p, filled_end);
   freed::V v = freed::pattern();
   freed::V diff =
       (load(u.a) ^ v) | (load(u.b) ^ v) | (load(u.c) ^ v) | (load(u.d) ^ v) | (load(u.e) ^ v);
-  if (FP_UNLIKELY((diff[0] | diff[1]) != 0)) report_written(u, v[0] & 0xFF);
+  if (FP_UNLIKELY((diff[0] | diff[1]) != 0)) report_written(p, filled_end, v[0] & 0xFF);
 }
 
 }  // namespace fastpool::secure

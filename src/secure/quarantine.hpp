@@ -40,7 +40,7 @@ FP_SLOW_PATH void evict(Quarantine& q, const Slot& kept) noexcept;
 
 // A block leaving the quarantine, checked, back to the core.
 FP_FAST_PATH void give_back(const Slot& s) noexcept {
-  check_freed(freed::units(s.p(), s.b + s.filled));
+  check_freed(s.p(), s.b + s.filled);
   free_validated(s.b, s.pg);
 }
 
