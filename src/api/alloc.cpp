@@ -31,8 +31,12 @@ Heap* thread_heap() noexcept {
 }
 
 // The class's current page, else the class queue.
+// Every pop of a class past the malloc tables (32 KiB and up) is here, so these blocks
+// are checked against a write after free as they are handed out again (the free list's
+// tag and link in their first 16 bytes); smaller ones come here only once their page is
+// used up.
 FP_FAST_PATH void* alloc_class(Heap* h, int c) noexcept {
-  if (void* b = h->current[c]->pool.pop_uncounted(); FP_LIKELY(b != nullptr)) return b;
+  if (void* b = h->current[c]->pool.pop_verified_uncounted(); FP_LIKELY(b != nullptr)) return b;
   return heap::small_alloc(h, c);
 }
 

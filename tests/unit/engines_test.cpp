@@ -1,9 +1,15 @@
 // The pool engines on their own, fed by test-owned memory.
 #include <doctest/doctest.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 #include <thread>
 #include <vector>
@@ -28,6 +34,45 @@ TEST_CASE("FreeList is LIFO and knows its members") {
   FreeBlock* rest = fl.take_all();
   CHECK(rest == reinterpret_cast<FreeBlock*>(blocks[1]));
   CHECK(fl.empty());
+}
+
+// Runs `corrupt` in a child with stderr muted and returns how the child ended.
+template <class F>
+int child_status(F corrupt) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(open("/dev/null", O_WRONLY), 2);
+    corrupt();
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST_CASE("TaggedFreeList::pop_verified hands out what was pushed, and aborts at a broken block") {
+  static struct {
+    TaggedFreeList<22> list;
+    alignas(16) char blocks[3][32];
+  } a;
+  const char* lo = a.blocks[0];
+  const char* hi = lo + sizeof a.blocks;
+  for (auto& b : a.blocks) a.list.push(b);
+  CHECK(a.list.pop_verified(lo, hi) == a.blocks[2]);
+  auto aborted = [](int status) { return WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT; };
+  // The head's tag zeroed, as by a write after free of its first 16 bytes.
+  CHECK(aborted(child_status([&] {
+    std::memset(a.blocks[1], 0, 16);
+    a.list.pop_verified(lo, hi);
+  })));
+  // Its link (plain in release builds) pointing outside [lo, hi).
+  CHECK(aborted(child_status([&] {
+    *reinterpret_cast<std::uintptr_t*>(a.blocks[1]) ^= 0x41410000;
+    a.list.pop_verified(lo, hi);
+  })));
+  CHECK(a.list.pop_verified(lo, hi) == a.blocks[1]);
+  CHECK(a.list.pop_verified(lo, hi) == a.blocks[0]);
+  CHECK(a.list.pop_verified(lo, hi) == nullptr);
 }
 
 TEST_CASE("FixedBlockPool hands out each block once, then reuses returned ones") {

@@ -52,6 +52,8 @@ class BasicFixedBlockPool {
   // or mark_all_used() before it relies on used() again.
   FP_FAST_PATH void* pop_uncounted() noexcept { return free_.pop(); }
   FP_FAST_PATH void push_uncounted(void* block) noexcept { free_.push(block); }
+  // pop_uncounted, the block and its link checked first (TaggedFreeList::pop_verified).
+  void* pop_verified_uncounted() noexcept { return free_.pop_verified(start_, bump_); }
   // O(free blocks): used = blocks carved from the tail - blocks on the free list.
   void recount_used() noexcept {
     used_ = static_cast<std::uint32_t>(touched_bytes() / block_size_ - free_.count());

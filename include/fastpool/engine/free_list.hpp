@@ -129,6 +129,23 @@ class TaggedFreeList {
     return b;
   }
 
+  // pop, after checking the head block against what a write after free breaks: its tag,
+  // and its link, which must be null or a block of [lo, hi) with the tag. Reports a
+  // broken one and aborts. For pops off the fast path (the global allocator's classes
+  // past the malloc tables, 32 KiB and up), where the compares do not show.
+  void* pop_verified(const char* lo, const char* hi) noexcept {
+    TaggedBlock* b = head_;
+    if (b == nullptr) return nullptr;
+    TaggedBlock* n = encode(b->next);  // xor: encoding decodes
+    auto* c = reinterpret_cast<const char*>(n);
+    if (FP_UNLIKELY(b->tag != tag() ||
+                    (n != nullptr && (c < lo || c + sizeof(TaggedBlock) > hi || n->tag != tag()))))
+      fatal("malloc(): free list corrupted (a write after free or an overflow)", b);
+    head_ = n;
+    b->tag = 0;
+    return b;
+  }
+
   // Prepends the chain first..last (plain links; last->next is overwritten), tagging
   // (and in hardened builds encoding) every block.
   void push_chain(FreeBlock* first, FreeBlock* last) noexcept {
