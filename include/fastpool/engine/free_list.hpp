@@ -76,6 +76,11 @@ FP_COLD std::uintptr_t derive_link_key() noexcept;
 inline std::uintptr_t link_key() noexcept {
   return __atomic_load_n(&g_link_key, __ATOMIC_RELAXED);
 }
+inline void prepare_link_key() noexcept {
+  if (FP_UNLIKELY(link_key() == 0)) derive_link_key();
+}
+#else
+inline void prepare_link_key() noexcept {}
 #endif
 
 // The global allocator's free list: FreeList's operations, and every block on it carries
@@ -91,21 +96,10 @@ inline std::uintptr_t link_key() noexcept {
 template <unsigned RegionShift>
 class TaggedFreeList {
  public:
-  // Before the first block is pushed.
-  static void prepare() noexcept {
-#ifdef FASTPOOL_SECURE
-    if (FP_UNLIKELY(link_key() == 0)) derive_link_key();
-#endif
-  }
-  bool empty() const noexcept {
-    return head_ == nullptr;
-  }
-  FreeBlock* head() const noexcept {
-    return reinterpret_cast<FreeBlock*>(head_);
-  }
-  std::uintptr_t tag() const noexcept {
-    return reinterpret_cast<std::uintptr_t>(this);
-  }
+  static void prepare() noexcept { prepare_link_key(); }  // before the first push
+  bool empty() const noexcept { return head_ == nullptr; }
+  FreeBlock* head() const noexcept { return reinterpret_cast<FreeBlock*>(head_); }
+  std::uintptr_t tag() const noexcept { return reinterpret_cast<std::uintptr_t>(this); }
   FP_FAST_PATH bool is_tagged(const void* block) const noexcept {
     return static_cast<const TaggedBlock*>(block)->tag == tag();
   }
