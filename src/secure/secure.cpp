@@ -274,7 +274,7 @@ FP_SLOW_PATH void release_not_small(void* p, Page* pg, AllocKind kind, std::size
 }
 }  // namespace
 
-// Out of line but for a small page's block, so that its path saves no registers.
+// A small page's block inline; the rest (big blocks, null, malloc(0)) out of line.
 void release(void* p, AllocKind kind, std::size_t sized) noexcept {
   Page* pg = page_map::find(p);
   if (FP_UNLIKELY(pg->kind != PageKind::small)) return release_not_small(p, pg, kind, sized);
