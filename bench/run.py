@@ -315,7 +315,8 @@ def main():
                   f"as above; a run that failed (timeout: {robust_timeout:g} s) is not repeated. "
                   f"Cells as above: median and ratio to the best on the row; fastpool's cells "
                   f"above the {robust.TARGET:g}× target are **bold** and marked {robust.FLAG}. "
-                  "The second table has the figure some rows print.", "", robust_md]
+                  "The second table has the figure some rows print (the median of the "
+                  "rounds; a worst latency, their least).", "", robust_md]
     text = "\n".join(parts) + failure_section(failures) + "\n"
     print(text)
 

@@ -35,9 +35,16 @@ Heap* thread_heap() noexcept {
 // are checked against a write after free as they are handed out again (the free list's
 // tag and link in their first 16 bytes); smaller ones come here only once their page is
 // used up.
-FP_FAST_PATH void* alloc_class(Heap* h, int c) noexcept {
+FP_FAST_PATH void* pop_class(Heap* h, int c) noexcept {
   if (void* b = h->current[c]->pool.pop_verified_uncounted(); FP_LIKELY(b != nullptr)) return b;
   return heap::small_alloc(h, c);
+}
+// Classes past the malloc tables pop under big_pop_lock, so that trim may purge what
+// their current pages hold free while the thread is idle (heap::purge_idle_current).
+FP_FAST_PATH void* alloc_class(Heap* h, int c) noexcept {
+  if (c < kBatchedClasses) return pop_class(h, c);
+  os::SpinGuard g(h->big_pop_lock);
+  return pop_class(h, c);
 }
 
 // Where every size goes: a class, a large span, or a mapping of its own. `alignment`

@@ -68,6 +68,11 @@ struct Heap {
   std::atomic<bool> trim_requested{false};
   alignas(64) PageQueue classes[kClassCount];
   HeapSpans spans;
+  // Held by the owner around every pop from a page of a class past kMaxSmall (all of them
+  // off the fast path, in alloc_class), and by trim_all while it purges the free blocks of
+  // such current pages of a thread that may be idle (purge_idle_current): a block found
+  // free stays free meanwhile. Taken before spans.lock.
+  os::SpinLock big_pop_lock;
   HeapStats stats;
   // Classes of few blocks per page, bit c - kFirstFewBlockClass (page_spans.cpp): `released`,
   // its idle current page went back for fresh memory's sake; `kept`, it asked for a page
@@ -197,6 +202,11 @@ void account_current(Heap* h) noexcept;
 // slices first, then those of the heap's idle current pages, fresh memory last. *zeroed:
 // the span reads as zero. Null on OOM.
 Page* take_span(Heap* h, int count, PageKind kind, bool* zeroed, int size_class) noexcept;
+// Any heap, from any thread (trim): the free blocks of its current pages of classes past
+// kMaxSmall purged but for their first bytes (link and free tag), so a thread gone idle
+// does not keep its last big blocks resident. Skipped while the owner is popping one.
+// Returns the bytes purged.
+std::size_t purge_idle_current(Heap* h) noexcept;
 
 }  // namespace heap
 }  // namespace fastpool

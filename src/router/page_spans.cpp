@@ -1,6 +1,9 @@
 // Where a heap's pages and large blocks get their spans: resident free slices first,
-// then the slices of idle current pages, fresh memory last.
+// then the slices of idle current pages, fresh memory last. And what trim takes from
+// current pages that the owner alone may let go of.
 #include "router/heap.hpp"
+
+#include "os/os.hpp"
 
 namespace fastpool::heap {
 namespace {
@@ -51,6 +54,45 @@ Page* take_span(Heap* h, int count, PageKind kind, bool* zeroed, int size_class)
   if (release_idle_current(h, count, size_class))
     if (Page* pg = spans::take(h, count, kind, zeroed, true)) return pg;
   return spans::take(h, count, kind, zeroed);
+}
+
+// The owner holds big_pop_lock around every pop from these pages, and the span lock
+// keeps every span where it is, so a page found current here stays a page of its class
+// and a block found free stays free while it is purged. The owner's fast-path frees
+// only push, writing a block's first 16 bytes, which stay resident.
+std::size_t purge_idle_current(Heap* h) noexcept {
+#ifdef FASTPOOL_SECURE
+  (void)h;  // freed blocks are filled and checked at reuse: a purged one would read as zero
+  return 0;
+#else
+  if (!h->big_pop_lock.try_lock()) return 0;  // the owner is popping: not idle
+  std::size_t purged = 0;
+  {
+    os::SpinGuard spans(h->spans.lock);
+    const std::uintptr_t page = os::page_size();
+    for (int c = kBatchedClasses; c < kClassCount; ++c) {
+      Page* pg = __atomic_load_n(&h->current[c], __ATOMIC_RELAXED);
+      if (pg == &g_empty_page || pg->kind != PageKind::small || pg->size_class != c ||
+          !is_current_word(pg->owner.load(std::memory_order_relaxed)))
+        continue;
+      const auto& pool = pg->pool;
+      std::size_t bs = pool.block_size();
+      const char* lo = pool.start();
+      pool.free_list().for_each_observed(
+          lo, lo + pool.touched_bytes(), pool.capacity(), [&](void* b) {
+            auto at = reinterpret_cast<std::uintptr_t>(b);
+            std::uintptr_t from = (at + sizeof(engine::TaggedBlock) + page - 1) & ~(page - 1);
+            std::uintptr_t to = (at + bs) & ~(page - 1);
+            if (to <= from) return;
+            os::purge(reinterpret_cast<void*>(from), to - from);
+            segment::counters.count_release(to - from);
+            purged += to - from;
+          });
+    }
+  }
+  h->big_pop_lock.unlock();
+  return purged;
+#endif
 }
 
 }  // namespace fastpool::heap

@@ -106,15 +106,26 @@ void for_each_layer_lock(F f) noexcept {
 }
 
 // Every span lock is held across fork, so that the child finds every heap's spans
-// consistent (their owners, gone in the child, may have been mid-update).
+// consistent (their owners, gone in the child, may have been mid-update), and every
+// big-pop lock, which a trimming thread that is gone in the child may hold.
 void fork_prepare() noexcept {
   pthread_mutex_lock(&g_heaps_lock);
-  heap::for_each_heap([](Heap* h, void*) { h->spans.lock.lock(); }, nullptr);
+  heap::for_each_heap(
+      [](Heap* h, void*) {
+        h->big_pop_lock.lock();
+        h->spans.lock.lock();
+      },
+      nullptr);
   for_each_layer_lock(pthread_mutex_lock);
 }
 void fork_parent() noexcept {
   for_each_layer_lock(pthread_mutex_unlock);
-  heap::for_each_heap([](Heap* h, void*) { h->spans.lock.unlock(); }, nullptr);
+  heap::for_each_heap(
+      [](Heap* h, void*) {
+        h->spans.lock.unlock();
+        h->big_pop_lock.unlock();
+      },
+      nullptr);
   pthread_mutex_unlock(&g_heaps_lock);
 }
 // The child has one thread. Other threads' heaps stay theirs (frees into them land on
@@ -125,6 +136,7 @@ void fork_child() noexcept {
   heap::for_each_heap(
       [](Heap* h, void*) {
         h->spans.lock.reset();
+        h->big_pop_lock.reset();
         if (h == tls_heap) return;
         for (Page* cur : h->current)
           if (is_current_word(cur->owner.load(std::memory_order_relaxed)))
@@ -204,6 +216,7 @@ bool trim_all() noexcept {
   heap::for_each_heap(
       [](Heap* h, void*) {
         spans::purge_all(h);
+        purge_idle_current(h);
         if (h != tls_heap) h->trim_requested.store(true, std::memory_order_relaxed);
       },
       nullptr);

@@ -645,6 +645,76 @@ TEST_CASE("10. an idle thread's freed memory goes back on malloc_trim(0) from ma
                 "RSS stayed " << mib(growth) << " MiB above base");
 }
 
+// Hardened builds fill freed blocks and check the fill at reuse, so trim leaves the
+// blocks of current pages resident there; they report the size asked for as usable.
+bool hardened() {
+  void* p = malloc(5);
+  bool exact = malloc_usable_size(p) == 5;
+  free(p);
+  return exact;
+}
+
+TEST_CASE("10b. an idle thread's last big blocks, free on its current pages, go back on trim") {
+  // One block of each class past 32 KiB: each is its class's current page's only block,
+  // which the idle owner alone would let go of.
+  std::vector<std::size_t> sizes;
+  for (std::size_t s = 40 * KiB; s <= 512 * KiB; s += s / 4) sizes.push_back(s);
+  std::size_t total = 0;
+  for (std::size_t s : sizes) total += s;
+  std::mutex m;
+  std::condition_variable cv;
+  int stage = 0;  // 1: worker freed, 2: main trimmed, 3: worker reused
+  bool ok = true;
+  auto wait_for = [&](int want) {
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return stage >= want; });
+  };
+  auto advance = [&](int to) {
+    std::lock_guard<std::mutex> lock(m);
+    stage = to;
+    cv.notify_all();
+  };
+  std::size_t base = trimmed_rss();
+  std::thread worker([&] {
+    std::vector<void*> blocks;
+    for (std::size_t s : sizes) {
+      blocks.push_back(malloc(s));
+      if (blocks.back() == nullptr)
+        ok = false;
+      else
+        memset(blocks.back(), 0x5a, s);
+    }
+    for (void* p : blocks) free(p);
+    advance(1);
+    wait_for(2);
+    for (std::size_t s : sizes) {  // the purged blocks serve again, written in full
+      auto* p = static_cast<unsigned char*>(malloc(s));
+      if (p == nullptr) {
+        ok = false;
+        continue;
+      }
+      memset(p, 0x33, s);
+      for (std::size_t i = 0; i < s; i += 4096) ok &= p[i] == 0x33;
+      free(p);
+    }
+    advance(3);
+  });
+  wait_for(1);
+  long long before = rss_growth(base);
+  malloc_trim(0);
+  long long after = rss_growth(base);
+  advance(2);
+  wait_for(3);
+  worker.join();
+  MESSAGE("an idle thread's " << sizes.size() << " big blocks (" << total / KiB
+                              << " KiB), freed: RSS +" << before / 1024 << " KiB before trim, +"
+                              << after / 1024 << " KiB after");
+  CHECK(ok);
+  if (hardened()) return;
+  CHECK_MESSAGE(after < static_cast<long long>(total / 4),
+                "RSS stayed " << after / 1024 << " KiB above base");
+}
+
 TEST_CASE("11. a part batch of remote frees from an idle thread is given back on malloc_trim(0)") {
   constexpr int kCount = 31;
   constexpr std::size_t kBlock = 2 * MiB;

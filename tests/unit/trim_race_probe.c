@@ -1,7 +1,8 @@
 // Worker threads each empty the current page of a class of 8 KiB and up (its page goes
 // idle) and then take a large block that finds no resident slices, so the idle page's
-// span goes back (router/heap.cpp, release_idle_current) while a trimming thread releases
-// wholly free segments. Exits 1 on a lost or overwritten block; a use of a released
+// span goes back (router/page_spans.cpp, release_idle_current) while a trimming thread
+// releases wholly free segments and purges the free blocks of current pages past 32 KiB
+// (purge_idle_current). Exits 1 on a lost or overwritten block; a use of a released
 // segment faults. One run hits the window rarely: the ctest runs it many times, each a
 // fresh process (a heap's classes that asked again keep their pages).
 #include <malloc.h>
@@ -29,9 +30,11 @@ static void* worker(void* arg) {
         bad = 1;
         return NULL;
       }
-      p[0] = p[s - 1] = tag;
+      for (size_t i = 0; i < s; i += 4096) p[i] = tag;  // trim purges free blocks' pages
+      p[s - 1] = tag;
       q[0] = (unsigned char)r;
-      if (p[0] != tag || p[s - 1] != tag || q[0] != (unsigned char)r) bad = 1;
+      for (size_t i = 0; i < s; i += 4096) bad |= p[i] != tag;
+      if (p[s - 1] != tag || q[0] != (unsigned char)r) bad = 1;
       free(p);
       free(q);
     }

@@ -164,17 +164,27 @@ class TaggedFreeList {
       if (b == block) return true;
     return false;
   }
-  // Another thread's count, while the owner may be changing the list: the blocks reachable
-  // from the head through links into [lo, hi), at most `limit`; it stops at any other link
-  // and never aborts, so it only ever reads inside [lo, hi). Exact when the owner is idle.
-  std::size_t count_observed(const char* lo, const char* hi, std::size_t limit) const noexcept {
+  // Another thread's walk, while the owner may be changing the list: f(block) for the
+  // blocks reachable from the head through links into [lo, hi) that carry the tag, at
+  // most `limit`; it stops at any other link and never aborts, so it only ever reads
+  // inside [lo, hi). Returns how many. Exact when the owner is idle.
+  template <class F>
+  std::size_t for_each_observed(const char* lo, const char* hi, std::size_t limit,
+                                F f) const noexcept {
     std::size_t n = 0;
     for (TaggedBlock* b = __atomic_load_n(&head_, __ATOMIC_RELAXED); n < limit; ++n) {
       auto* c = reinterpret_cast<const char*>(b);
-      if (c < lo || c + sizeof(TaggedBlock) > hi) break;
-      b = encode(__atomic_load_n(&b->next, __ATOMIC_RELAXED));  // xor: encoding decodes
+      if (c < lo || c + sizeof(TaggedBlock) > hi ||
+          __atomic_load_n(&b->tag, __ATOMIC_RELAXED) != tag())
+        break;
+      TaggedBlock* next = encode(__atomic_load_n(&b->next, __ATOMIC_RELAXED));  // xor: decodes
+      f(static_cast<void*>(b));
+      b = next;
     }
     return n;
+  }
+  std::size_t count_observed(const char* lo, const char* hi, std::size_t limit) const noexcept {
+    return for_each_observed(lo, hi, limit, [](void*) {});
   }
 
  private:
