@@ -64,6 +64,9 @@ struct Heap {
   // Blocks of this heap's pages freed by other threads; the owner collects them. On a
   // cache line of its own: other threads write it, the owner writes everything else.
   alignas(64) engine::AtomicFreeList remote;
+  // Blocks ever pushed onto `remote`, by the pushing threads: the line is theirs already
+  // for the push, so the count costs no shared line of its own (statistics).
+  std::atomic<std::uint64_t> remote_received{0};
   // Set by another thread's trim: the owner collects and purges on its next slow call.
   std::atomic<bool> trim_requested{false};
   alignas(64) PageQueue classes[kClassCount];
@@ -163,7 +166,8 @@ FP_FAST_PATH void free_remote(Heap* owner, void* p) noexcept {
   if (FP_UNLIKELY(++r.count == kRemoteBatch)) flush_remote();
 }
 void collect_remote(Heap* h) noexcept;
-// Blocks ever sent to other heaps (batches and single pushes), process-wide.
+// Blocks ever sent to other heaps (batches and single pushes), process-wide: the sum of
+// every heap's remote_received.
 std::uint64_t remote_sent() noexcept;
 
 // --- heap.cpp: pages and blocks

@@ -6,17 +6,20 @@ namespace fastpool {
 __thread RemoteBatch tls_remote __attribute__((tls_model("initial-exec"))) = {};
 
 namespace heap {
-namespace {
-std::atomic<std::uint64_t> g_sent{0};
-}  // namespace
 
 void send_remote(Heap* owner, void* p) noexcept {
-  g_sent.fetch_add(1, std::memory_order_relaxed);
   owner->remote.push(p);
+  owner->remote_received.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::uint64_t remote_sent() noexcept {
-  return g_sent.load(std::memory_order_relaxed);
+  std::uint64_t n = 0;
+  for_each_heap(
+      [](Heap* h, void* sum) {
+        *static_cast<std::uint64_t*>(sum) += h->remote_received.load(std::memory_order_relaxed);
+      },
+      &n);
+  return n;
 }
 
 void start_remote_batch(Heap* owner, void* p) noexcept {
@@ -37,8 +40,8 @@ void flush_remote() noexcept {
   RemoteBatch& r = tls_remote;
   if (r.to == nullptr) return;
   r.to->remote.push_chain(r.first, r.last);
+  r.to->remote_received.fetch_add(r.count, std::memory_order_relaxed);
   r.to = nullptr;
-  g_sent.fetch_add(r.count, std::memory_order_relaxed);
 }
 
 // The owner's frees of collected blocks. Two cases are unrolled, as in free_other_page:
