@@ -5,11 +5,16 @@
 // (purge_idle_current). Exits 1 on a lost or overwritten block; a use of a released
 // segment faults. One run hits the window rarely: the ctest runs it many times, each a
 // fresh process (a heap's classes that asked again keep their pages).
+// `trim_race_probe purge`: two workers cycle blocks of classes past 32 KiB (64 to 352
+// KiB, each its current page's only block), writing and checking every 4 KiB page, so
+// trim purges free blocks of current pages as their owner takes them; a block taken
+// meanwhile must keep what it writes (with the owner's pops unlocked, every run failed).
 #include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static volatile int stop;
 static volatile int bad;
@@ -41,11 +46,30 @@ static void* worker(void* arg) {
   return NULL;
 }
 
-int main(void) {
+static void* purge_worker(void* arg) {
+  unsigned char tag = (unsigned char)(uintptr_t)arg;
+  for (int r = 0; r < 20000 && !bad; ++r) {
+    size_t s = (size_t)(64 + (r % 4) * 96) << 10;
+    unsigned char* p = malloc(s);
+    if (p == NULL) {
+      bad = 1;
+      break;
+    }
+    for (size_t i = 0; i < s; i += 4096) p[i] = tag;
+    for (size_t i = 0; i < s; i += 4096) bad |= p[i] != tag;
+    free(p);
+  }
+  return NULL;
+}
+
+int main(int argc, char** argv) {
+  int purge = argc > 1 && strcmp(argv[1], "purge") == 0;
+  int n = purge ? 2 : 8;
   pthread_t t, w[8];
   pthread_create(&t, NULL, trimmer, NULL);
-  for (uintptr_t i = 0; i < 8; ++i) pthread_create(&w[i], NULL, worker, (void*)i);
-  for (int i = 0; i < 8; ++i) pthread_join(w[i], NULL);
+  for (uintptr_t i = 0; i < (uintptr_t)n; ++i)
+    pthread_create(&w[i], NULL, purge ? purge_worker : worker, (void*)(i + purge));
+  for (int i = 0; i < n; ++i) pthread_join(w[i], NULL);
   stop = 1;
   pthread_join(t, NULL);
   if (bad) fprintf(stderr, "trim_race_probe: a block was lost or overwritten\n");
