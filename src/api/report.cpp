@@ -25,7 +25,7 @@ struct RetiredPool {
   PoolStatistics stats;
 };
 constexpr int kRetiredMax = 64;
-RetiredPool g_retired[kRetiredMax];  // guarded by g_pools_lock
+constinit RetiredPool g_retired[kRetiredMax]{};  // guarded by g_pools_lock (no initialiser runs)
 int g_retired_count = 0;
 std::size_t g_retired_dropped = 0;
 

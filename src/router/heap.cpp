@@ -138,6 +138,10 @@ void refresh_direct(Heap* h, int c) noexcept {
   for (int w = kSlots[c].first; w <= kSlots[c].last; ++w) tls_direct[w] = cur;
 }
 
+void clear_direct() noexcept {
+  for (Page*& p : tls_direct) p = &g_empty_page;
+}
+
 void page_emptied(Heap* h, Page* pg, bool purge_now) noexcept {
   FP_ASSERT(pg->pool.unused());
   account(h, pg);
@@ -155,7 +159,7 @@ void drop_current_pages(Heap* h) noexcept {
     make_counted(h, cur);
     if (cur->pool.unused()) page_emptied(h, cur);
   }
-  if (h == tls_heap) tls_direct = kEmptyDirect;
+  if (h == tls_heap) clear_direct();
 }
 
 void free_local(Heap* h, Page* pg, void* p) noexcept {

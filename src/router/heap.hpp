@@ -112,7 +112,6 @@ extern FP_INTERNAL __thread Heap* tls_heap __attribute__((tls_model("initial-exe
 // which installs a real heap.
 using DirectTable = std::array<Page*, kDirectSlots>;
 extern FP_INTERNAL __thread DirectTable tls_direct __attribute__((tls_model("initial-exec")));
-extern FP_INTERNAL const DirectTable kEmptyDirect;
 
 // The calling thread's batch of remote frees: first..last, `count` blocks of `to`'s.
 // Only blocks of classes below kBatchedClasses are batched (at most kRemoteBatch of
@@ -191,6 +190,8 @@ void free_local(Heap* h, Page* pg, void* p) noexcept;
 void page_emptied(Heap* h, Page* pg, bool purge_now = false) noexcept;
 // Does nothing unless h is the calling thread's heap.
 void refresh_direct(Heap* h, int size_class) noexcept;
+// The calling thread's direct table back to all g_empty_page.
+void clear_direct() noexcept;
 // Lets go of h's current pages (made counted; empty ones go back).
 void drop_current_pages(Heap* h) noexcept;
 // h's current page of its class stops being current: its count made exact, its counted

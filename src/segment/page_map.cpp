@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "os/os.hpp"
+#include "os/word_pages.hpp"
 #include "segment/meta.hpp"
 
 namespace fastpool {
@@ -27,9 +28,26 @@ constinit PageMap g_page_map = initial_page_map();
 namespace page_map {
 namespace {
 
-// Serialises leaf creation; entries themselves are written without it.
+// Serialises leaf creation and leaf pages going private; entries are written without it.
 pthread_mutex_t g_leaf_lock = PTHREAD_MUTEX_INITIALIZER;
-std::size_t g_leaf_bytes = 0;  // guarded by g_leaf_lock
+std::size_t g_leaf_bytes = 0;  // private leaf pages, in bytes; guarded by g_leaf_lock
+
+// Leaf memory. A new leaf is eight read-only views of one shared page of sentinel
+// pointers (os/word_pages.hpp): it costs no memory, and a free of a foreign pointer
+// reads the sentinel there as anywhere. A leaf page goes private (a copy of its own,
+// swapped in for readers in one step) before the first entry in it is written, so a
+// process using a few segments writes one page of its leaf, not all eight.
+// g_private[top], bit k: page k of top's leaf is private (written with release under
+// g_leaf_lock, read by writers of entries; an entry is only written in a private page).
+constexpr std::size_t kLeafPage = 4096;
+constexpr std::size_t kLeafPages = kLeafBytes / kLeafPage;
+constexpr std::size_t kEntriesPerLeafPage = kLeafPage / sizeof(Page*);
+static_assert(kLeafPages == 8, "g_private holds one bit per leaf page");
+std::uint8_t g_private[kTopEntries];
+
+std::uintptr_t sentinel_word() noexcept {
+  return reinterpret_cast<std::uintptr_t>(&g_empty_page);
+}
 
 std::uintptr_t encode(Page** leaf, std::size_t top) noexcept {
   return reinterpret_cast<std::uintptr_t>(leaf) - reinterpret_cast<std::uintptr_t>(g_page_map.top) -
@@ -44,19 +62,54 @@ Page** leaf_of(std::size_t top) noexcept {
                                   top * kLeafBytes);
 }
 
+// A leaf of views; where the kernel will not make them (or pages are not 4 KiB), a
+// private leaf written out, all its pages marked private. REQUIRES: g_leaf_lock held.
+Page** new_leaf(std::size_t top) noexcept {
+  if (os::page_size() == kLeafPage) {
+    auto* leaf = static_cast<char*>(os::reserve_inaccessible(kLeafBytes));
+    bool ok = leaf != nullptr;
+    for (std::size_t k = 0; ok && k < kLeafPages; ++k)
+      ok = os::map_word_view(leaf + k * kLeafPage, sentinel_word());
+    if (ok) return reinterpret_cast<Page**>(leaf);
+    if (leaf != nullptr) os::unmap(leaf, kLeafBytes);
+  }
+  auto** leaf = static_cast<Page**>(meta::allocate(kLeafBytes, kLeafPage));
+  if (leaf == nullptr) return nullptr;
+  for (std::size_t i = 0; i < kLeafEntries; ++i) leaf[i] = &g_empty_page;
+  g_leaf_bytes += kLeafBytes;
+  g_private[top] = 0xff;
+  return leaf;
+}
+
 Page** make_leaf(std::size_t top) noexcept {
   pthread_mutex_lock(&g_leaf_lock);
   Page** leaf = leaf_of(top);
   if (leaf == nullptr) {
-    leaf = static_cast<Page**>(meta::allocate(kLeafBytes, 4096));
-    if (leaf != nullptr) {
-      for (std::size_t i = 0; i < kLeafEntries; ++i) leaf[i] = &g_empty_page;
-      g_leaf_bytes += kLeafBytes;
+    leaf = new_leaf(top);
+    if (leaf != nullptr)
       __atomic_store_n(&g_page_map.top[top], encode(leaf, top), __ATOMIC_RELEASE);
-    }
   }
   pthread_mutex_unlock(&g_leaf_lock);
   return leaf;
+}
+
+bool is_private(std::size_t top, std::size_t page) noexcept {
+  return (__atomic_load_n(&g_private[top], __ATOMIC_ACQUIRE) >> page) & 1;
+}
+
+// Makes page `page` of top's leaf private, so that entries can be written in it.
+bool make_private(Page** leaf, std::size_t top, std::size_t page) noexcept {
+  if (is_private(top, page)) return true;
+  pthread_mutex_lock(&g_leaf_lock);
+  bool ok = is_private(top, page) ||
+            os::make_word_page_private(leaf + page * kEntriesPerLeafPage, sentinel_word());
+  if (ok && !is_private(top, page)) {
+    g_leaf_bytes += kLeafPage;
+    __atomic_store_n(&g_private[top], static_cast<std::uint8_t>(g_private[top] | 1u << page),
+                     __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&g_leaf_lock);
+  return ok;
 }
 
 // The table is file-backed: a first read of one of its pages maps the page-cache folio
@@ -80,10 +133,14 @@ void touch_for_write(std::size_t top) noexcept {
 // The dynamic linker's first access to the library's data maps the folio around it too:
 // ~170 KiB of table pages nothing reads, in every process's RSS. They are dropped as
 // the library starts (clean file pages: a later read maps them from the file again),
-// but the written ones. The first is written here: free(NULL) reads it.
-__attribute__((constructor)) void drop_clean_table_pages() {
+// but the written ones. The first is written here: free(NULL) reads it. And the
+// sentinel leaf, dirtied whole by its relocations (32 KiB), becomes views like any leaf.
+__attribute__((constructor)) void trim_library_data() {
   touch_for_write(0);
   pthread_mutex_lock(&g_leaf_lock);
+  if (os::page_size() == kLeafPage)
+    for (std::size_t k = 0; k < kLeafPages; ++k)
+      os::map_word_view(&g_page_map.sentinel_leaf[k * kEntriesPerLeafPage], sentinel_word());
   constexpr std::size_t kPages = kTopEntries / kWordsPerPage;
   for (std::size_t i = 0; i < kPages;) {
     if (__atomic_load_n(&g_written[i], __ATOMIC_RELAXED)) {
@@ -114,7 +171,17 @@ bool for_each_slice(const void* base, std::size_t size, bool make, F&& f) noexce
       s = leaf_end;
       continue;
     }
-    for (; s <= last && s < leaf_end; ++s) f(&leaf[s & (kLeafEntries - 1)]);
+    while (s <= last && s < leaf_end) {
+      std::size_t i = s & (kLeafEntries - 1), page = i / kEntriesPerLeafPage;
+      std::uintptr_t page_end = s - i % kEntriesPerLeafPage + kEntriesPerLeafPage;
+      // A page still a view holds the sentinel throughout: nothing to clear there.
+      if (make ? !make_private(leaf, top, page) : !is_private(top, page)) {
+        if (make) return false;
+        s = page_end;
+        continue;
+      }
+      for (; s <= last && s < page_end; ++s) f(&leaf[s & (kLeafEntries - 1)]);
+    }
   }
   return true;
 }

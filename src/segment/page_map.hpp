@@ -5,7 +5,8 @@
 //
 // Two levels, so that what it costs follows what is used: a top table with one word per
 // 256 MiB, each leading to a leaf of one record pointer per slice (32 KiB, mapped on first
-// use, filled with the sentinel and kept for the life of the process). Every top word
+// use and kept for the life of the process; its 4 KiB pages are views of one shared page
+// of sentinel pointers until an entry in them is written, page_map.cpp). Every top word
 // that has no leaf of its own leads to one shared sentinel leaf.
 //
 // Encoding: top[i] holds (leaf - &top[0] - i * kLeafBytes), so that
@@ -67,7 +68,7 @@ inline bool owns(const void* p) noexcept {
 bool set(const void* base, std::size_t size, Page* pg) noexcept;
 // Points every slice of [base, base+size) back at the sentinel.
 void clear(const void* base, std::size_t size) noexcept;
-// Bytes of leaves mapped.
+// Bytes of leaf pages of their own (the rest of every leaf is views of one shared page).
 std::size_t leaf_bytes() noexcept;
 
 // This layer's one mutex, held across fork by router/registry.cpp.
