@@ -39,6 +39,13 @@ std::size_t g_leaf_bytes = 0;  // private leaf pages, in bytes; guarded by g_lea
 // process using a few segments writes one page of its leaf, not all eight.
 // g_private[top], bit k: page k of top's leaf is private (written with release under
 // g_leaf_lock, read by writers of entries; an entry is only written in a private page).
+// Each view and each private page is a mapping of its own (they cannot merge), so only
+// the first kViewLeaves leaves are made of views (at most 8 mappings each): what a small
+// process saves, while a process spread over many leaves keeps a bounded mapping count
+// (vm.max_map_count) and gets the rest written out, one mapping among fastpool's
+// metadata.
+constexpr int kViewLeaves = 8;
+int g_view_leaves = 0;  // guarded by g_leaf_lock
 constexpr std::size_t kLeafPage = 4096;
 constexpr std::size_t kLeafPages = kLeafBytes / kLeafPage;
 constexpr std::size_t kEntriesPerLeafPage = kLeafPage / sizeof(Page*);
@@ -62,15 +69,19 @@ Page** leaf_of(std::size_t top) noexcept {
                                   top * kLeafBytes);
 }
 
-// A leaf of views; where the kernel will not make them (or pages are not 4 KiB), a
-// private leaf written out, all its pages marked private. REQUIRES: g_leaf_lock held.
+// A leaf of views (the first kViewLeaves); else, or where the kernel will not make them
+// (or pages are not 4 KiB), a private leaf written out, all its pages marked private.
+// REQUIRES: g_leaf_lock held.
 Page** new_leaf(std::size_t top) noexcept {
-  if (os::page_size() == kLeafPage) {
+  if (g_view_leaves < kViewLeaves && os::page_size() == kLeafPage) {
     auto* leaf = static_cast<char*>(os::reserve_inaccessible(kLeafBytes));
     bool ok = leaf != nullptr;
     for (std::size_t k = 0; ok && k < kLeafPages; ++k)
       ok = os::map_word_view(leaf + k * kLeafPage, sentinel_word());
-    if (ok) return reinterpret_cast<Page**>(leaf);
+    if (ok) {
+      ++g_view_leaves;
+      return reinterpret_cast<Page**>(leaf);
+    }
     if (leaf != nullptr) os::unmap(leaf, kLeafBytes);
   }
   auto** leaf = static_cast<Page**>(meta::allocate(kLeafBytes, kLeafPage));

@@ -16,6 +16,72 @@
 
 using namespace fastpool;
 
+namespace {
+// The permissions /proc/self/maps gives the mapping holding p ("r--s"), or "".
+std::string maps_perms(const void* p) {
+  auto a = reinterpret_cast<std::uintptr_t>(p);
+  std::FILE* f = std::fopen("/proc/self/maps", "r");
+  char line[512], perms[8];
+  unsigned long lo, hi;
+  std::string found;
+  while (found.empty() && std::fgets(line, sizeof line, f) != nullptr)
+    if (std::sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && lo <= a && a < hi) found = perms;
+  std::fclose(f);
+  return found;
+}
+int maps_count() {
+  std::FILE* f = std::fopen("/proc/self/maps", "r");
+  int n = 0;
+  for (int c; (c = std::fgetc(f)) != EOF;) n += c == '\n';
+  std::fclose(f);
+  return n;
+}
+}  // namespace
+
+// First in the file: the process has made few leaves yet, so this one is made of views.
+TEST_CASE("page-map leaves cost a page where entries are written, not 32 KiB each") {
+  // A 256 MiB stretch no mapping of this process uses: a leaf of its own.
+  auto* base = reinterpret_cast<char*>(std::uintptr_t{0x5f00} << 32);
+  const std::size_t page_span = 512 * kSliceSize;  // the slices one 4 KiB leaf page covers
+  Page fake{};
+  std::size_t before = page_map::leaf_bytes();
+  REQUIRE(page_map::set(base, kSliceSize, &fake));
+  CHECK(page_map::leaf_bytes() == before + 4096);
+  REQUIRE(page_map::set(base + 3 * page_span, 2 * kSliceSize, &fake));
+  CHECK(page_map::leaf_bytes() == before + 2 * 4096);
+  CHECK(page_map::find(base) == &fake);
+  CHECK(page_map::find(base + 3 * page_span + kSliceSize) == &fake);
+  // Entries in pages never written read the sentinel (views of the shared page).
+  CHECK(page_map::find(base + kSliceSize) == &g_empty_page);
+  CHECK(page_map::find(base + page_span) == &g_empty_page);
+  CHECK(page_map::find(base + 7 * page_span + 100) == &g_empty_page);
+  page_map::clear(base, 8 * page_span);  // also over pages that are still views
+  CHECK(page_map::find(base) == &g_empty_page);
+  CHECK(page_map::find(base + 3 * page_span + kSliceSize) == &g_empty_page);
+  CHECK(page_map::leaf_bytes() == before + 2 * 4096);
+  // The leaf every unused 256 MiB leads to is a view too, not 32 KiB of relocated data.
+  CHECK(maps_perms(g_page_map.sentinel_leaf) == "r--s");
+  CHECK(maps_perms(&g_page_map.sentinel_leaf[kLeafEntries - 1]) == "r--s");
+}
+
+TEST_CASE("leaves of views are few: a process spread over many leaves keeps few mappings") {
+  auto* base = reinterpret_cast<char*>(std::uintptr_t{0x6f00} << 32);
+  constexpr std::size_t kLeafSpan = std::size_t{1} << kLeafShift;
+  Page fake{};
+  int maps_before = maps_count();
+  std::size_t bytes_before = page_map::leaf_bytes();
+  for (int i = 0; i < 12; ++i) REQUIRE(page_map::set(base + i * kLeafSpan, kSliceSize, &fake));
+  // At most 8 leaves of views (8 mappings each); the rest written out, 32 KiB each.
+  CHECK(maps_count() - maps_before <= 8 * 8 + 4);
+  CHECK(page_map::leaf_bytes() - bytes_before >= 4 * kLeafBytes);
+  for (int i = 0; i < 12; ++i) {
+    CHECK(page_map::find(base + i * kLeafSpan) == &fake);
+    CHECK(page_map::find(base + i * kLeafSpan + kSliceSize) == &g_empty_page);
+  }
+  page_map::clear(base, 12 * kLeafSpan);
+  CHECK(page_map::find(base + 5 * kLeafSpan) == &g_empty_page);
+}
+
 TEST_CASE("a small block finds its page through the page map") {
   for (std::size_t n : {8, 16, 100, 1024, 5000, 20000, 32768}) {
     void* p = fp_malloc(n);
@@ -87,46 +153,6 @@ TEST_CASE("fp_owns tells fastpool memory from other memory") {
   CHECK(page_of(nullptr) == &g_empty_page);
   CHECK(page_map::find(reinterpret_cast<void*>(~std::uintptr_t{0})) == &g_empty_page);
   fp_free(p);
-}
-
-namespace {
-// The permissions /proc/self/maps gives the mapping holding p ("r--s"), or "".
-std::string maps_perms(const void* p) {
-  auto a = reinterpret_cast<std::uintptr_t>(p);
-  std::FILE* f = std::fopen("/proc/self/maps", "r");
-  char line[512], perms[8];
-  unsigned long lo, hi;
-  std::string found;
-  while (found.empty() && std::fgets(line, sizeof line, f) != nullptr)
-    if (std::sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && lo <= a && a < hi) found = perms;
-  std::fclose(f);
-  return found;
-}
-}  // namespace
-
-TEST_CASE("page-map leaves cost a page where entries are written, not 32 KiB each") {
-  // A 256 MiB stretch no mapping of this process uses: a leaf of its own.
-  auto* base = reinterpret_cast<char*>(std::uintptr_t{0x5f00} << 32);
-  const std::size_t page_span = 512 * kSliceSize;  // the slices one 4 KiB leaf page covers
-  Page fake{};
-  std::size_t before = page_map::leaf_bytes();
-  REQUIRE(page_map::set(base, kSliceSize, &fake));
-  CHECK(page_map::leaf_bytes() == before + 4096);
-  REQUIRE(page_map::set(base + 3 * page_span, 2 * kSliceSize, &fake));
-  CHECK(page_map::leaf_bytes() == before + 2 * 4096);
-  CHECK(page_map::find(base) == &fake);
-  CHECK(page_map::find(base + 3 * page_span + kSliceSize) == &fake);
-  // Entries in pages never written read the sentinel (views of the shared page).
-  CHECK(page_map::find(base + kSliceSize) == &g_empty_page);
-  CHECK(page_map::find(base + page_span) == &g_empty_page);
-  CHECK(page_map::find(base + 7 * page_span + 100) == &g_empty_page);
-  page_map::clear(base, 8 * page_span);  // also over pages that are still views
-  CHECK(page_map::find(base) == &g_empty_page);
-  CHECK(page_map::find(base + 3 * page_span + kSliceSize) == &g_empty_page);
-  CHECK(page_map::leaf_bytes() == before + 2 * 4096);
-  // The leaf every unused 256 MiB leads to is a view too, not 32 KiB of relocated data.
-  CHECK(maps_perms(g_page_map.sentinel_leaf) == "r--s");
-  CHECK(maps_perms(&g_page_map.sentinel_leaf[kLeafEntries - 1]) == "r--s");
 }
 
 TEST_CASE("the heap's clock (the vDSO's clock_gettime) reads CLOCK_MONOTONIC") {
