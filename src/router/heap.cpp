@@ -1,6 +1,7 @@
 // Pages and blocks of a heap: class queues, large blocks, housekeeping.
 #include "router/heap.hpp"
 
+#include "os/options.hpp"
 #include "os/os.hpp"
 #include "segment/huge.hpp"
 #include "segment/largest_freed.hpp"
@@ -150,16 +151,28 @@ void page_emptied(Heap* h, Page* pg, bool purge_now) noexcept {
   spans::free(h, pg, purge_now);
 }
 
-void drop_current_pages(Heap* h) noexcept {
+void drop_current_pages(Heap* h, bool keep_empty) noexcept {
   for (int c = 0; c < kClassCount; ++c) {
     Page* cur = h->current[c];
     h->current[c] = &g_empty_page;
     if (cur == &g_empty_page || !is_current_word(cur->owner.load(std::memory_order_relaxed)))
       continue;
     make_counted(h, cur);
-    if (cur->pool.unused()) page_emptied(h, cur);
+    if (cur->pool.unused() && !keep_empty) page_emptied(h, cur);
   }
   if (h == tls_heap) clear_direct();
+}
+
+void release_kept_pages(Heap* h, std::uint64_t now, bool now_too) noexcept {
+  auto delay = static_cast<std::uint64_t>(option(Option::purge_delay_ms));
+  if (h->kept_since_ms == 0 || (!now_too && now < h->kept_since_ms + delay)) return;
+  h->kept_since_ms = 0;
+  auto counted = reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted;
+  for (int c = 0; c < kClassCount; ++c) {
+    Page* pg = h->classes[c].current();
+    if (pg != nullptr && pg->owner.load(std::memory_order_relaxed) == counted && pg->pool.unused())
+      page_emptied(h, pg, true);
+  }
 }
 
 void free_local(Heap* h, Page* pg, void* p) noexcept {
@@ -179,6 +192,7 @@ void free_local(Heap* h, Page* pg, void* p) noexcept {
 void maintain(Heap* h, bool force) noexcept {
   std::uint64_t now = os::now_ms();
   bool more;
+  release_kept_pages(h, now, force);
   if (force) {
     if (h == tls_heap) {
       drop_current_pages(h);

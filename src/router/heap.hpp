@@ -84,6 +84,12 @@ struct Heap {
   std::uint64_t idle_kept = 0;
   std::uint32_t slow_calls = 0;
   std::uint64_t next_maintenance_ms = 0;
+  // Abandoned with its empty current pages kept at the front of their class queues
+  // (counted, carved): since when; 0 when none are kept. The thread that adopts the heap
+  // takes them as the current pages of the classes it uses (no span taken, nothing carved
+  // again); those still unused go back after the purge delay (release_kept_pages).
+  // Whoever holds the heap.
+  std::uint64_t kept_since_ms = 0;
   Heap* next_registered = nullptr;  // written once, before the heap is published
   Heap* next_abandoned = nullptr;   // the registry's abandoned list (its lock guards them)
   Heap* prev_abandoned = nullptr;
@@ -192,8 +198,14 @@ void page_emptied(Heap* h, Page* pg, bool purge_now = false) noexcept;
 void refresh_direct(Heap* h, int size_class) noexcept;
 // The calling thread's direct table back to all g_empty_page.
 void clear_direct() noexcept;
-// Lets go of h's current pages (made counted; empty ones go back).
-void drop_current_pages(Heap* h) noexcept;
+// Lets go of h's current pages (made counted; empty ones go back, or with `keep_empty`
+// stay at the front of their class queues).
+void drop_current_pages(Heap* h, bool keep_empty = false) noexcept;
+// The kept pages (Heap::kept_since_ms) still counted and unused go back, purged at once
+// (they waited already), once the purge delay has passed since h was abandoned, or with
+// `now_too` at once. REQUIRES: the caller holds h (its owner, or a tidier holding it off
+// the abandoned list).
+void release_kept_pages(Heap* h, std::uint64_t now, bool now_too) noexcept;
 // h's current page of its class stops being current: its count made exact, its counted
 // flag set. REQUIRES: pg is h->current[pg->size_class] (so its free list is h's alone).
 void make_counted(Heap* h, Page* pg) noexcept;

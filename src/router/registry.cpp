@@ -75,7 +75,8 @@ Heap* new_heap_locked() noexcept {
 void abandon(Heap* h) noexcept {
   heap::flush_remote();
   heap::collect_remote(h);
-  heap::drop_current_pages(h);
+  heap::drop_current_pages(h, true);
+  h->kept_since_ms = os::now_ms();
   tls_heap = &g_empty_heap;
   heap::clear_direct();
   pthread_mutex_lock(&g_heaps_lock);
@@ -167,7 +168,9 @@ Heap* init_thread() noexcept {
   if (h == nullptr) return nullptr;
   // Install before pthread_setspecific: should it allocate, it finds this heap ready.
   tls_heap = h;
-  for (int c = 0; c < kClassCount; ++c) refresh_direct(h, c);
+  // No current page is installed: each class's first malloc takes its queue's front (an
+  // adopted heap's kept page, warm) on the slow path, so classes the thread never uses
+  // leave their kept pages to release_kept_pages.
   if (!tls_remote.exited) arm_exit_hook();
   return h;
 }
@@ -186,6 +189,7 @@ void tidy_abandoned(int budget) noexcept {
   std::uint64_t now = os::now_ms();
   taken.for_each([now](Heap* h) {
     collect_remote(h);
+    heap::release_kept_pages(h, now, false);
     spans::purge_due(h, now, 8);
   });
   pthread_mutex_lock(&g_heaps_lock);
@@ -207,7 +211,11 @@ bool trim_all() noexcept {
   HeapList list = g_abandoned;
   g_abandoned = HeapList{};
   pthread_mutex_unlock(&g_heaps_lock);
-  list.for_each(collect_remote);
+  std::uint64_t now = os::now_ms();
+  list.for_each([now](Heap* h) {
+    collect_remote(h);
+    heap::release_kept_pages(h, now, true);
+  });
   pthread_mutex_lock(&g_heaps_lock);
   while (Heap* h = list.pop_front()) g_abandoned.push_back(h);
   pthread_mutex_unlock(&g_heaps_lock);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api/alloc.hpp"
@@ -153,6 +154,37 @@ TEST_CASE("fp_owns tells fastpool memory from other memory") {
   CHECK(page_of(nullptr) == &g_empty_page);
   CHECK(page_map::find(reinterpret_cast<void*>(~std::uintptr_t{0})) == &g_empty_page);
   fp_free(p);
+}
+
+TEST_CASE("a thread adopting an exited thread's heap starts with its empty pages warm") {
+  Heap* exited = nullptr;
+  void* last_freed = nullptr;
+  std::thread([&] {
+    void* a[3];
+    for (void*& p : a) p = fp_malloc(24);
+    for (void* p : a) fp_free(p);
+    last_freed = a[2];  // the head of its page's free list
+    exited = tls_heap;
+  }).join();
+  Page* kept = exited->classes[size_class(24)].current();
+  REQUIRE(kept != nullptr);
+  CHECK(kept == page_of(last_freed));
+  CHECK(exited->kept_since_ms != 0);
+  // New threads adopt the longest-abandoned heap first: go round until one gets it.
+  void* first = nullptr;
+  for (std::size_t i = 0; i <= heap::heap_count() && first == nullptr; ++i)
+    std::thread([&] {
+      void* p = fp_malloc(24);
+      if (tls_heap == exited) first = p;
+      fp_free(p);
+    }).join();
+  // The page kept its free list: no span was taken, nothing carved again.
+  CHECK(first == last_freed);
+  // Unadopted, the kept pages go back on a trim (or after the purge delay).
+  CHECK(exited->classes[size_class(24)].current() == kept);
+  fp_collect();
+  CHECK(exited->kept_since_ms == 0);
+  CHECK(exited->classes[size_class(24)].current() == nullptr);
 }
 
 TEST_CASE("the heap's clock (the vDSO's clock_gettime) reads CLOCK_MONOTONIC") {
