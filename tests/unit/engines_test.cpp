@@ -177,6 +177,35 @@ TEST_CASE("GrowingBlockPool grows chunk by chunk up to its source's maximum") {
   CHECK(pool.capacity() == 0);
 }
 
+TEST_CASE("GrowingBlockPool reuses another chunk's free blocks before touching a tail") {
+  int live = 0;
+  // 256 blocks of 32 bytes a chunk: a chunk is carved 128 blocks (4 KiB) at a time.
+  GrowingBlockPool<CountingSource> pool(CountingSource{256, 1024, &live});
+  std::vector<void*> first;
+  for (int i = 0; i < 256; ++i) first.push_back(pool.allocate());
+  Chunk* a = pool.find(first[0]);
+  void* b0 = pool.allocate();  // a second chunk, carved in part
+  Chunk* b = pool.find(b0);
+  REQUIRE(b != a);
+  std::vector<void*> second{b0};
+  for (int i = 1; i < 128; ++i) second.push_back(pool.allocate());  // b's carved part
+  CHECK(b->pool.touched_bytes() == 128 * 32);
+  pool.deallocate(a, first[7]);  // a regains a block, behind b
+  CHECK(pool.allocate() == first[7]);
+  CHECK(b->pool.touched_bytes() == 128 * 32);  // b's tail untouched
+  void* next = pool.allocate();                // nothing free elsewhere: b's tail
+  CHECK(pool.find(next) == b);
+  CHECK(b->pool.touched_bytes() > 128 * 32);
+  pool.deallocate(b, next);
+  first[7] = nullptr;
+  std::vector<Chunk*> chunks;
+  pool.for_each_chunk([&](Chunk* ch) { chunks.push_back(ch); });
+  for (Chunk* ch : chunks) {
+    std::free(ch->pool.start());
+    delete ch;
+  }
+}
+
 TEST_CASE("AtomicFreeList: concurrent pushes, one take_all sees every block once") {
   constexpr int kThreads = 4, kPer = 20000;
   std::vector<FreeBlock> blocks(kThreads * kPer);

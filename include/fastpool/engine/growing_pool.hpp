@@ -32,9 +32,10 @@ class GrowingBlockPool {
   // The chunk allocations are served from; null before the first growth.
   Chunk* current() const noexcept { return available_.front(); }
 
+  // The front's free list; its tail only in allocate_slow, after other chunks' free blocks.
   FP_FAST_PATH void* allocate() noexcept {
     if (Chunk* c = available_.front(); FP_LIKELY(c != nullptr))
-      if (void* b = c->pool.allocate(); FP_LIKELY(b != nullptr)) return b;
+      if (void* b = pop_front_free(c); FP_LIKELY(b != nullptr)) return b;
     return allocate_slow();
   }
 
@@ -72,6 +73,18 @@ class GrowingBlockPool {
 
   FP_SLOW_PATH void* allocate_slow() noexcept {
     while (Chunk* c = available_.front()) {
+      // Where the engine tells its free list from its untouched tail, the next chunk's
+      // free blocks go before this one's tail: memory touched already is reused before
+      // more is (chunks regain blocks behind the front, and an empty one kept for later
+      // may be at the front). The front goes behind, tail and all.
+      if constexpr (kTellsTail) {
+        if (void* b = c->pool.pop_free()) return b;
+        if (Chunk* next = c->next; next != nullptr && next->pool.has_free_list()) {
+          available_.remove(c);
+          available_.push_back(c);
+          continue;
+        }
+      }
       if (void* b = c->pool.allocate()) return b;
       available_.remove(c);
       c->full = true;
@@ -107,6 +120,15 @@ class GrowingBlockPool {
   std::size_t growth_count() const noexcept { return growth_count_; }
 
  private:
+  // The engine tells its free list from its untouched tail (FixedBlockPool, LinkedBlockPool).
+  static constexpr bool kTellsTail = requires(Chunk * c) { c->pool.has_free_list(); };
+  FP_FAST_PATH static void* pop_front_free(Chunk* c) noexcept {
+    if constexpr (kTellsTail)
+      return c->pool.pop_free();
+    else
+      return c->pool.allocate();
+  }
+
   ChunkList<Chunk> available_;
   ChunkList<Chunk> full_;
   std::size_t capacity_ = 0;

@@ -38,13 +38,18 @@ class LinkedBlockPool : public BlockRun {
 
   // A free block, most recently returned first; null when the pool is full.
   FP_FAST_PATH void* allocate() noexcept {
-    if (void** link = head_; FP_LIKELY(link != nullptr)) {
-      head_ = static_cast<void**>(load_link(link));
-      --free_count_;
-      return reinterpret_cast<char*>(link) - link_offset_;
-    }
+    if (void* b = pop_free(); FP_LIKELY(b != nullptr)) return b;
     return take_from_tail();
   }
+  // A block from the free list only (the tail is left alone); null when it is empty.
+  FP_FAST_PATH void* pop_free() noexcept {
+    void** link = head_;
+    if (link == nullptr) return nullptr;
+    head_ = static_cast<void**>(load_link(link));
+    --free_count_;
+    return reinterpret_cast<char*>(link) - link_offset_;
+  }
+  bool has_free_list() const noexcept { return head_ != nullptr; }
 
   // REQUIRES: `block` was handed out by this pool and not returned since.
   FP_FAST_PATH void deallocate(void* block) noexcept {
