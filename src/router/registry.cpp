@@ -75,10 +75,9 @@ Heap* new_heap_locked() noexcept {
 void abandon(Heap* h) noexcept {
   heap::flush_remote();
   heap::collect_remote(h);
-  heap::drop_current_pages(h, true);
+  heap::drop_current_pages(h, true);  // and clears the direct table: h is tls_heap
   h->kept_since_ms = os::now_ms();
   tls_heap = &g_empty_heap;
-  heap::clear_direct();
   pthread_mutex_lock(&g_heaps_lock);
   g_abandoned.push_back(h);
   pthread_mutex_unlock(&g_heaps_lock);
