@@ -2,10 +2,11 @@
 // a handful of instructions each) and the out-of-line functions behind them.
 //
 // malloc fast path: thread heap -> direct table -> current page -> pop its free list.
-// free fast path:   page map -> page record -> this thread's current page -> push on its
-//                   free list. Then free_other_page: another non-full page of this heap
-//                   (push and count), another heap's small block (the remote batch).
-//                   Everything else (NULL, large and huge blocks, misuse) is free_slow.
+// free fast path:   page map -> page record -> a non-full page of this thread's heap ->
+//                   push on its free list (counted unless it is the current page). Then
+//                   free_other_page: a page of this heap not claimed yet (push, count,
+//                   claim), another heap's small block (the remote batch). Everything
+//                   else (NULL, large and huge blocks, misuse) is free_slow.
 #pragma once
 
 #include <cstddef>
@@ -87,20 +88,25 @@ FP_SLOW_PATH void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexc
 // validated_page_of gives.
 [[noreturn]] FP_COLD void bad_current_free(void* p) noexcept;
 
-// A block of the calling thread's current page is pushed after two checks: it starts a
-// block (one multiply), and its second word is not the page's free tag
-// (engine/free_list.hpp), i.e. it is not free already.
+// A block of a page the calling thread holds (owner word: its thread word, or that
+// | kOwnerCounted, segment/page.hpp) is pushed after two checks: it starts a block (one
+// multiply), and its second word is not the page's free tag (engine/free_list.hpp), i.e.
+// it is not free already. The current page's push is uncounted, another page's counted;
+// which of the two is data, not a branch: frees of random lifetimes hit either at random.
+// The statistics learn of counted frees later (HeapStats).
 FP_FAST_PATH void free_fast(void* p) noexcept {
   if constexpr (kCheckedFree) check_free(p);
   Page* pg = page_of(p);  // NULL and foreign pointers find the sentinel, owned by no heap
-  auto owner = pg->owner.load(std::memory_order_relaxed);
-  if (FP_LIKELY(is_thread_owner(owner))) {  // my current page
+  std::uintptr_t held = owner_distance(pg->owner.load(std::memory_order_relaxed));
+  if (FP_LIKELY(held <= kOwnerCounted)) {  // 0: my current page, 1: another of mine
     auto off = static_cast<std::uint64_t>(static_cast<char*>(p) - pg->pool.start());
     if (FP_UNLIKELY(!is_block_offset(pg, off) || pg->pool.free_list().is_tagged(p)))
       bad_current_free(p);
-    return pg->pool.push_uncounted(p);
+    if (FP_UNLIKELY(pg->pool.push_counting(p, static_cast<std::uint32_t>(held))))
+      heap::page_emptied(tls_heap, pg);
+    return;
   }
-  free_other_page(p, pg, owner);
+  free_other_page(p, pg, pg->owner.load(std::memory_order_relaxed));
 }
 
 // free_fast for a block whose record the caller holds and has validated (the hardened

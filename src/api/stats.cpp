@@ -76,6 +76,34 @@ std::int64_t observed_change(const Page* pg) noexcept {
   return carved - free - static_cast<std::int64_t>(pg->accounted);
 }
 
+// Another running thread's counted pages under its own word: the frees its fast path
+// counted in pool.used() alone since the page was last accounted (HeapStats). Read
+// through its segments under its span lock, which keeps every page (and segment) where
+// it is. Not under segment::with_segments_held: span locks come first.
+void add_counted_lag(Heap* h, void* arg) noexcept {
+  if (h == tls_heap) return;  // exact already (heap::account_current)
+  auto* sums = static_cast<HeapSums*>(arg);
+  auto released = reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted;
+  h->spans.lock.lock();
+  for (auto& bin : h->spans.bins)
+    bin.for_each([&](Segment* s) {
+      for (int i = 1; i < kSlicesPerSegment;) {
+        const Page& pg = s->pages[i];
+        if ((s->free_slices >> i) & 1) {
+          ++i;
+          continue;
+        }
+        auto owner = pg.owner.load(std::memory_order_relaxed);
+        if (pg.kind == PageKind::small && pg.heap == h && pg.size_class < kClassCount &&
+            (owner & kOwnerFlags) == kOwnerCounted && owner != released)
+          sums->used[pg.size_class] += static_cast<std::int64_t>(pg.pool.used_observed()) -
+                                       __atomic_load_n(&pg.accounted, __ATOMIC_RELAXED);
+        i += pg.slice_count > 0 ? pg.slice_count : 1;
+      }
+    });
+  h->spans.lock.unlock();
+}
+
 void add_observed_current(Heap* h, void* arg) noexcept {
   if (h == tls_heap) return;  // exact already (heap::account_current)
   auto* sums = static_cast<HeapSums*>(arg);
@@ -104,6 +132,7 @@ void read_stats(fp_stats& s) noexcept {
   // Every segment stays mapped meanwhile, so the walk only ever reads mapped memory.
   segment::with_segments_held([](void* arg) { heap::for_each_heap(add_observed_current, arg); },
                               &sums);
+  heap::for_each_heap(add_counted_lag, &sums);
 #endif
   std::size_t small_bytes = 0;
   for (int c = 0; c < kClassCount; ++c) {

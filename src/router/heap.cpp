@@ -69,8 +69,7 @@ Page* PageSource::grow(std::size_t) noexcept {
   pg->block_magic = 1 + ~std::uint64_t{0} / bsize;
   std::uint64_t e = pg->block_magic * bsize;  // mod 2^64
   pg->block_limit = e != 0 ? pg->pool.capacity() * e : pg->block_magic;
-  pg->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted,
-                  std::memory_order_relaxed);
+  pg->owner.store(counted_word(heap), std::memory_order_relaxed);
   pg->accounted = 0;
   bump(heap->stats.classes[size_class].pages, 1);
   return pg;
@@ -85,7 +84,7 @@ void PageSource::on_full(Page* p) noexcept {
 }
 
 void PageSource::on_available(Page* p) noexcept {
-  p->owner.store(reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted, std::memory_order_relaxed);
+  p->owner.store(counted_word(heap), std::memory_order_relaxed);
   bump(heap->stats.classes[size_class].pages_full, -1);
 }
 
@@ -111,11 +110,28 @@ void account_current(Heap* h) noexcept {
     pg->pool.recount_used();  // the owner's own page: its free list is safe to walk
     account(h, pg);
   }
+  auto counted = counted_word(h);
+  for (PageQueue& q : h->classes)
+    q.for_each_available([&](Page* pg) {
+      if (pg->owner.load(std::memory_order_relaxed) == counted) account(h, pg);
+    });
+}
+
+void release_counted_words(Heap* h) noexcept {
+  FP_ASSERT(h != tls_heap);
+  auto released = reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted;
+  for (PageQueue& q : h->classes)
+    q.for_each_available([&](Page* pg) {
+      auto owner = pg->owner.load(std::memory_order_relaxed);
+      if ((owner & kOwnerFlags) != kOwnerCounted || owner == released) return;
+      account(h, pg);
+      pg->owner.store(released, std::memory_order_relaxed);
+    });
 }
 
 void make_counted(Heap* h, Page* pg) noexcept {
   pg->pool.recount_used();
-  pg->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted, std::memory_order_relaxed);
+  pg->owner.store(counted_word(h), std::memory_order_relaxed);
   account(h, pg);
 }
 
@@ -167,10 +183,10 @@ void release_kept_pages(Heap* h, std::uint64_t now, bool now_too) noexcept {
   auto delay = static_cast<std::uint64_t>(option(Option::purge_delay_ms));
   if (h->kept_since_ms == 0 || (!now_too && now < h->kept_since_ms + delay)) return;
   h->kept_since_ms = 0;
-  auto counted = reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted;
   for (int c = 0; c < kClassCount; ++c) {
     Page* pg = h->classes[c].current();
-    if (pg != nullptr && pg->owner.load(std::memory_order_relaxed) == counted && pg->pool.unused())
+    if (pg != nullptr && is_counted_by(pg->owner.load(std::memory_order_relaxed), h) &&
+        pg->pool.unused())
       page_emptied(h, pg, true);
   }
 }

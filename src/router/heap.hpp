@@ -36,9 +36,11 @@ using PageQueue = engine::GrowingBlockPool<PageSource>;
 // whoever holds the heap (its owner, or the one thread tidying it while it is abandoned),
 // on slow paths; read by any thread with relaxed loads.
 // Invariant: classes[c].used == the sum of `accounted` over the heap's pages of class c,
-// and a page's `accounted` equals its pool.used() whenever the page is counted (not
-// current) and was last touched through heap.cpp; a current page's counts as of when it
-// became current (heap::account_current makes the caller's own exact).
+// and a page's `accounted` equals its pool.used() whenever the page's owner word is
+// heap | kOwnerCounted. A current page's counts as of when it became current; a page
+// under its holder's thread word | kOwnerCounted lags by the frees the fast path counted
+// in pool.used() alone (heap::account_current makes the caller's own exact, read_stats
+// adds other heaps' lag).
 struct HeapStats {
   struct Class {
     std::atomic<std::int64_t> used{0};  // blocks out
@@ -109,6 +111,17 @@ extern FP_INTERNAL LargeCounts g_large;
 // The placeholder heap every thread starts with, owning nothing.
 extern FP_INTERNAL Heap g_empty_heap;
 extern FP_INTERNAL __thread Heap* tls_heap __attribute__((tls_model("initial-exec")));
+
+// The owner word of h's counted pages (segment/page.hpp): the calling thread's word while
+// h is its heap, so that its frees there take the fast path; else the heap's.
+inline std::uintptr_t counted_word(const Heap* h) noexcept {
+  auto base = h == tls_heap ? thread_owner_word() : reinterpret_cast<std::uintptr_t>(h);
+  return base | kOwnerCounted;
+}
+// True when `owner` is either counted word of h (the caller's, if h is its heap).
+inline bool is_counted_by(std::uintptr_t owner, const Heap* h) noexcept {
+  return owner == (reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted) || owner == counted_word(h);
+}
 
 // The direct table: tls_direct[size] is the current page of the class serving that size
 // (up to kDirectMax), or g_empty_page; never null, so the malloc fast path needs no check. It
@@ -211,8 +224,12 @@ void release_kept_pages(Heap* h, std::uint64_t now, bool now_too) noexcept;
 void make_counted(Heap* h, Page* pg) noexcept;
 // Brings h->stats up to date with pg's block count (see HeapStats).
 void account(Heap* h, Page* pg) noexcept;
-// The calling thread's heap: its current pages' counts made exact and accounted.
+// The calling thread's heap: its current and counted pages' counts made exact and
+// accounted.
 void account_current(Heap* h) noexcept;
+// Once no thread holds h (the holder let go, or is gone in a forked child): h's pages
+// under a thread's counted word get the heap's, accounted. REQUIRES: h is not tls_heap.
+void release_counted_words(Heap* h) noexcept;
 
 // --- page_spans.cpp
 // A span of `count` slices for a page of `size_class` (-1: a large block): resident free

@@ -78,6 +78,7 @@ void abandon(Heap* h) noexcept {
   heap::drop_current_pages(h, true);  // and clears the direct table: h is tls_heap
   h->kept_since_ms = os::now_ms();
   tls_heap = &g_empty_heap;
+  heap::release_counted_words(h);
   pthread_mutex_lock(&g_heaps_lock);
   g_abandoned.push_back(h);
   pthread_mutex_unlock(&g_heaps_lock);
@@ -130,8 +131,8 @@ void fork_parent() noexcept {
   pthread_mutex_unlock(&g_heaps_lock);
 }
 // The child has one thread. Other threads' heaps stay theirs (frees into them land on
-// their remote lists); their locks are released, and their current pages lose the owner
-// word of a thread that does not exist here (a new thread may get its thread pointer).
+// their remote lists); their locks are released, and their pages lose the owner word of
+// a thread that does not exist here (a new thread may get its thread pointer).
 void fork_child() noexcept {
   for_each_layer_lock([](pthread_mutex_t* m) { return pthread_mutex_init(m, nullptr); });
   heap::for_each_heap(
@@ -143,6 +144,7 @@ void fork_child() noexcept {
           if (is_current_word(cur->owner.load(std::memory_order_relaxed)))
             cur->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted,
                              std::memory_order_relaxed);
+        heap::release_counted_words(h);  // and its other pages
       },
       nullptr);
   pthread_mutex_init(&g_heaps_lock, nullptr);

@@ -50,7 +50,7 @@ void flush_remote() noexcept {
 // an abandoned heap tidied by another thread) take free_local.
 void collect_remote(Heap* h) noexcept {
   engine::FreeBlock* b = h->remote.take_all();
-  auto counted = reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted;
+  auto counted = counted_word(h);
   bool mine = h == tls_heap;
   std::int64_t n = 0;
   for (; b != nullptr; ++n) {

@@ -31,7 +31,14 @@ enum class PageKind : std::uint8_t { unused, small, large, huge };
 //                 paths use the uncounted pop/push, so pool.used() is stale; it is made
 //                 exact (recount or "all used" when exhausted) whenever the page stops
 //                 being current, which it does before its thread lets go of the heap.
-//   heap | kOwnerCounted: any other page of the heap; every free keeps pool.used() exact.
+//   thread word | kOwnerCounted: any other page on a class queue of the heap that thread
+//                 holds. pool.used() is exact (the free fast path counts these frees, with
+//                 no branch between the two words); `accounted` may lag behind it.
+//   heap | kOwnerCounted: any other page of a heap no thread holds (abandoned), or one
+//                 its holder has not claimed yet (it does at its first free there, in
+//                 free_other_page); every free keeps pool.used() and `accounted` exact.
+//                 A heap's holder turns its thread-word pages into these before it lets go
+//                 of the heap: a later thread may get the same thread pointer.
 //   heap | kOwnerCounted | kOwnerFull: on the class queue's full list (or a large page):
 //                 frees need the slow path that moves it back or returns the span.
 inline constexpr std::uintptr_t kOwnerCounted = 1;
@@ -59,6 +66,16 @@ FP_FAST_PATH bool is_thread_owner(std::uintptr_t owner) noexcept {
   return owner == thread_owner_word();
 #endif
 }
+// owner XOR the calling thread's word: 0 for its current pages, kOwnerCounted for its
+// other counted pages, more for every other page.
+FP_FAST_PATH std::uintptr_t owner_distance(std::uintptr_t owner) noexcept {
+#if defined(__x86_64__)
+  asm("xor %%fs:0, %0" : "+r"(owner));
+  return owner;
+#else
+  return owner ^ thread_owner_word();
+#endif
+}
 // A current page's owner word: set, and no flag bits.
 inline bool is_current_word(std::uintptr_t owner) noexcept {
   return owner != 0 && (owner & kOwnerFlags) == 0;
@@ -74,14 +91,18 @@ inline bool is_current_word(std::uintptr_t owner) noexcept {
 //                   start; owner == heap|kOwnerCounted|kOwnerFull.
 //   kind == huge:   the record in a huge block's header (segment/huge.hpp); owner == 0.
 //   kind == unused: owner == 0 (free slices, cached huge mappings, the sentinel).
-// The free fast path compares `owner` with the caller's thread word: equal means "my
-// current page: an uncounted push onto its free list is all there is to do".
+// The free fast path XORs `owner` with the caller's thread word: 0 means "my current
+// page: an uncounted push", 1 "another of my pages: push and count".
 // Two cache lines: the first is the owner's hot state (its mallocs write it all the
 // time), the second is what other threads read when they free into the page, so their
 // frees do not miss on a line the owner keeps writing.
 struct alignas(128) Page {
   // small: a freed block's tag is this record's address (engine/free_list.hpp)
-  engine::TaggedBlockPool<kSegmentShift> pool;
+  [[no_unique_address]] engine::TaggedBlockPool<kSegmentShift> pool;
+  // small: pool.used() as last added to the heap's statistics (router/heap.hpp). On the
+  // owner's line: collecting remote frees writes it for every block.
+  // Owner only; read by statistics.
+  std::uint32_t accounted = 0;
   Page* next = nullptr;  // class queue links (GrowingBlockPool chunk)
   Page* prev = nullptr;
 
@@ -90,8 +111,6 @@ struct alignas(128) Page {
   PageKind kind = PageKind::unused;
   std::uint8_t size_class = 0;
   std::uint8_t slice_count = 0;
-  // small: pool.used() as last added to the heap's statistics (router/heap.hpp).
-  std::uint32_t accounted = 0;
   Heap* heap = nullptr;  // small and large: the heap whose spans and queue hold the page
   // small: the first block, pool.start() again, for the checks of frees that must not
   // read the owner's line (another thread's, or a page that is not current).
@@ -106,6 +125,7 @@ struct alignas(128) Page {
   std::uint64_t block_limit = 0;
 };
 static_assert(sizeof(Page) == 128);
+static_assert(offsetof(Page, accounted) < 64 && offsetof(Page, owner) == 64);
 
 // REQUIRES: pg is a small page, n < 2^32. True when byte n of the page starts a block.
 FP_FAST_PATH bool is_block_offset(const Page* pg, std::uint64_t n) noexcept {

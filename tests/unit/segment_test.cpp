@@ -187,6 +187,34 @@ TEST_CASE("a thread adopting an exited thread's heap starts with its empty pages
   CHECK(exited->classes[size_class(24)].current() == nullptr);
 }
 
+TEST_CASE("frees into a thread's other pages are counted inline; its word leaves them at exit") {
+  constexpr int kN = 2000;  // 112-byte blocks: several pages, the first one full
+  std::vector<void*> live;
+  Page* first = nullptr;
+  Heap* heap = nullptr;
+  std::thread([&] {
+    for (int i = 0; i < kN; ++i) live.push_back(fp_malloc(112));
+    heap = tls_heap;
+    first = page_of(live[0]);
+    REQUIRE(first != page_of(live.back()));  // not the current page
+    auto word = thread_owner_word() | kOwnerCounted;
+    std::size_t used = first->pool.used();
+    fp_free(live[0]);  // a full page: the slow path makes it available, under the word
+    CHECK(first->owner.load() == word);
+    std::uint32_t accounted = first->accounted;
+    fp_free(live[2]);  // the fast path counts it in the page...
+    CHECK(first->pool.used() == used - 2);
+    CHECK(first->accounted == accounted);  // ...and the statistics later
+    live.erase(live.begin() + 2);
+    live.erase(live.begin());
+  }).join();
+  // Let go of with the heap: the heap's word (a new thread may get the same pointer), and
+  // the counts caught up.
+  CHECK(first->owner.load() == (reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted));
+  CHECK(first->accounted == first->pool.used());
+  for (void* p : live) fp_free(p);
+}
+
 TEST_CASE("the heap's clock (the vDSO's clock_gettime) reads CLOCK_MONOTONIC") {
   auto libc_ms = [] {
     timespec ts{};

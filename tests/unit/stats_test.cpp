@@ -189,6 +189,38 @@ TEST_CASE("an idle live thread's current pages are counted exactly") {
   CHECK(stats().classes[c].blocks_in_use == before.classes[c].blocks_in_use);
 }
 
+TEST_CASE("an idle live thread's frees into its other pages are counted exactly") {
+  constexpr int kN = 1500;  // several pages of 112 bytes; the first ones full
+  std::mutex m;
+  std::condition_variable cv;
+  bool ready = false, done = false;
+  fp_stats before = stats();
+  std::size_t c = class_of(before, 112);
+  std::thread worker([&] {
+    std::vector<void*> blocks;
+    for (int i = 0; i < kN; ++i) blocks.push_back(std::malloc(112));
+    for (int i = 0; i < 100; ++i) std::free(blocks[i]);  // not the current page
+    std::unique_lock lock(m);
+    ready = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return done; });  // idle, alive, owning its heap
+    for (int i = 100; i < kN; ++i) std::free(blocks[i]);
+  });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return ready; });
+  }
+  fp_stats idle = stats();
+  CHECK(idle.classes[c].blocks_in_use == before.classes[c].blocks_in_use + kN - 100);
+  {
+    std::lock_guard lock(m);
+    done = true;
+  }
+  cv.notify_all();
+  worker.join();
+  CHECK(stats().classes[c].blocks_in_use == before.classes[c].blocks_in_use);
+}
+
 TEST_CASE("malloc_trim says whether memory went back") {
   std::vector<void*> blocks;
   for (int i = 0; i < 100000; ++i) blocks.push_back(std::malloc(256));  // ~25 MiB

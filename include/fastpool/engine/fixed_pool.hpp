@@ -52,6 +52,12 @@ class BasicFixedBlockPool {
   // or mark_all_used() before it relies on used() again.
   FP_FAST_PATH void* pop_uncounted() noexcept { return free_.pop(); }
   FP_FAST_PATH void push_uncounted(void* block) noexcept { free_.push(block); }
+  // Pushes, counting `d` blocks fewer: d is 0 (push_uncounted) or 1 (deallocate), and no
+  // branch tells them apart. True when d is 1 and no block is left out.
+  FP_FAST_PATH bool push_counting(void* block, std::uint32_t d) noexcept {
+    free_.push(block);
+    return subtract_reaching_zero(&used_, d);
+  }
   // pop_uncounted, the block and its link checked first (TaggedFreeList::pop_verified).
   void* pop_verified_uncounted() noexcept { return free_.pop_verified(start_, bump_); }
   // O(free blocks): used = blocks carved from the tail - blocks on the free list.
@@ -106,6 +112,8 @@ class BasicFixedBlockPool {
   std::size_t block_size() const noexcept { return block_size_; }
   std::size_t capacity() const noexcept { return capacity_; }
   std::size_t used() const noexcept { return used_; }
+  // used() as another thread may read it while the owner counts (statistics).
+  std::size_t used_observed() const noexcept { return __atomic_load_n(&used_, __ATOMIC_RELAXED); }
   std::size_t available() const noexcept { return capacity_ - used_; }
   bool full() const noexcept { return free_.empty() && bump_ == end_; }
   bool unused() const noexcept { return used_ == 0; }

@@ -31,6 +31,11 @@ class GrowingBlockPool {
   Source& source() noexcept { return source_; }
   // The chunk allocations are served from; null before the first growth.
   Chunk* current() const noexcept { return available_.front(); }
+  // Calls f(chunk) for every chunk with free blocks or tail (current() first).
+  template <class F>
+  void for_each_available(F&& f) noexcept {
+    available_.for_each(f);
+  }
 
   // The front's free list; its tail only in allocate_slow, after other chunks' free blocks.
   FP_FAST_PATH void* allocate() noexcept {
