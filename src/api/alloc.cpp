@@ -194,6 +194,14 @@ void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
   free_slow(p);
 }
 
+void free_emptied([[maybe_unused]] void* p, Page* pg, std::uintptr_t held) noexcept {
+  FP_ASSERT(page_of(p) == pg);
+  if (held == 0)
+    pg->pool.mark_uncounted();
+  else
+    heap::page_emptied(tls_heap, pg);
+}
+
 // Debug builds: every free is checked in full before it touches the heap, the free tag
 // confirmed by a walk of the page's free list (only the owner may read it).
 void check_free(void* p) noexcept {

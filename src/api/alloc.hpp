@@ -84,6 +84,10 @@ FP_FAST_PATH void* aligned_alloc_fast(std::size_t alignment, std::size_t size) n
 }
 
 FP_SLOW_PATH void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept;
+// The free fast path's push of p left page pg with no block out by its count: the span
+// goes back (held == kOwnerCounted), or (0) a current page's stale count gets its mark
+// again. p, first: the fast path keeps the block and the record where they came.
+FP_COLD void free_emptied(void* p, Page* pg, std::uintptr_t held) noexcept;
 // A free into the current page that failed the fast checks: aborts with the message
 // validated_page_of gives.
 [[noreturn]] FP_COLD void bad_current_free(void* p) noexcept;
@@ -103,7 +107,7 @@ FP_FAST_PATH void free_fast(void* p) noexcept {
     if (FP_UNLIKELY(!is_block_offset(pg, off) || pg->pool.free_list().is_tagged(p)))
       bad_current_free(p);
     if (FP_UNLIKELY(pg->pool.push_counting(p, static_cast<std::uint32_t>(held))))
-      heap::page_emptied(tls_heap, pg);
+      free_emptied(p, pg, held);
     return;
   }
   free_other_page(p, pg, pg->owner.load(std::memory_order_relaxed));

@@ -109,6 +109,7 @@ void account_current(Heap* h) noexcept {
     if (pg == &g_empty_page) continue;
     pg->pool.recount_used();  // the owner's own page: its free list is safe to walk
     account(h, pg);
+    pg->pool.mark_uncounted();
   }
   auto counted = counted_word(h);
   for (PageQueue& q : h->classes)
@@ -149,6 +150,7 @@ void refresh_direct(Heap* h, int c) noexcept {
     make_counted(h, old);
   if (cur != &g_empty_page) {
     account(h, cur);
+    cur->pool.mark_uncounted();
     cur->owner.store(thread_owner_word(), std::memory_order_relaxed);
   }
   h->current[c] = cur;

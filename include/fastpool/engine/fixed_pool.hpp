@@ -52,11 +52,17 @@ class BasicFixedBlockPool {
   // or mark_all_used() before it relies on used() again.
   FP_FAST_PATH void* pop_uncounted() noexcept { return free_.pop(); }
   FP_FAST_PATH void push_uncounted(void* block) noexcept { free_.push(block); }
+  // The count goes stale on purpose (uncounted pushes and pops follow): used() keeps the
+  // value it had, and the raw count stays above 0 until recount_used(), mark_all_used()
+  // or init() sets it again.
+  void mark_uncounted() noexcept { used_ |= kUncounted; }
   // Pushes, counting `d` blocks fewer: d is 0 (push_uncounted) or 1 (deallocate), and no
-  // branch tells them apart. True when d is 1 and no block is left out.
+  // branch tells them apart. True when no block is left out: only for d = 1, or where the
+  // count is uncounted and not marked so.
   FP_FAST_PATH bool push_counting(void* block, std::uint32_t d) noexcept {
+    used_ -= d;
     free_.push(block);
-    return subtract_reaching_zero(&used_, d);
+    return used_ == 0;
   }
   // pop_uncounted, the block and its link checked first (TaggedFreeList::pop_verified).
   void* pop_verified_uncounted() noexcept { return free_.pop_verified(start_, bump_); }
@@ -111,12 +117,14 @@ class BasicFixedBlockPool {
 
   std::size_t block_size() const noexcept { return block_size_; }
   std::size_t capacity() const noexcept { return capacity_; }
-  std::size_t used() const noexcept { return used_; }
+  std::size_t used() const noexcept { return used_ & ~kUncounted; }
   // used() as another thread may read it while the owner counts (statistics).
-  std::size_t used_observed() const noexcept { return __atomic_load_n(&used_, __ATOMIC_RELAXED); }
-  std::size_t available() const noexcept { return capacity_ - used_; }
+  std::size_t used_observed() const noexcept {
+    return __atomic_load_n(&used_, __ATOMIC_RELAXED) & ~kUncounted;
+  }
+  std::size_t available() const noexcept { return capacity_ - used(); }
   bool full() const noexcept { return free_.empty() && bump_ == end_; }
-  bool unused() const noexcept { return used_ == 0; }
+  bool unused() const noexcept { return used() == 0; }
   bool has_free_list() const noexcept { return !free_.empty(); }
   char* start() const noexcept { return start_; }
   char* end() const noexcept { return end_; }
@@ -141,6 +149,9 @@ class BasicFixedBlockPool {
 
   // Hot fields first: the fast path reads free_ and used_ only.
   List free_;
+  // Blocks out; with kUncounted set, as they were when the count went stale (capacity
+  // stays below the bit).
+  static constexpr std::uint32_t kUncounted = std::uint32_t{1} << 31;
   std::uint32_t used_ = 0;
   std::uint32_t block_size_ = 0;
   char* bump_ = nullptr;

@@ -17,22 +17,6 @@
 #define FP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 namespace fastpool::engine {
-// *count -= d for d = 0 or 1, without a branch on d (for callers where d is random):
-// true when d is 1 and *count became 0.
-FP_FAST_PATH bool subtract_reaching_zero(std::uint32_t* count, std::uint32_t d) noexcept {
-#if defined(__x86_64__)
-  bool emptied;
-  std::uint8_t zero;
-  asm("subl %k[d], %[count]\n\tsete %[zero]\n\tandb %b[d], %[zero]"
-      : [count] "+m"(*count), [zero] "=&q"(zero), "=@ccnz"(emptied)
-      : [d] "q"(d));
-  return emptied;
-#else
-  *count -= d;
-  return (static_cast<std::uint32_t>(*count == 0) & d) != 0;
-#endif
-}
-
 // Reports a broken internal invariant or client misuse and aborts. Never allocates.
 [[noreturn]] FP_PUBLIC void fatal(const char* what, const void* address = nullptr) noexcept;
 }  // namespace fastpool::engine
