@@ -59,6 +59,33 @@ std::string stderr_of(F f) {
   return out;
 }
 
+// Runs `busy` on a thread that then stays alive and idle, owning its heap, while
+// `observe` runs here; then `rest` on that thread, and joins it.
+template <class Busy, class Observe, class Rest>
+void with_idle_thread(Busy busy, Observe observe, Rest rest) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool ready = false, done = false;
+  std::thread worker([&] {
+    busy();
+    std::unique_lock lock(m);
+    ready = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return done; });
+    rest();
+  });
+  {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return ready; });
+  }
+  observe();
+  {
+    std::lock_guard lock(m);
+    done = true;
+  }
+  cv.notify_all();
+  worker.join();
+}
 }  // namespace
 
 TEST_CASE("the struct is versioned and a shorter one gets its prefix") {
@@ -156,69 +183,30 @@ TEST_CASE("an exited thread's blocks stay counted in its abandoned heap") {
   malloc_trim(0);
 }
 
-TEST_CASE("an idle live thread's current pages are counted exactly") {
-  constexpr int kN = 1500;  // several pages of 112 bytes; the last one current
-  std::mutex m;
-  std::condition_variable cv;
-  bool ready = false, done = false;
-  fp_stats before = stats();
-  std::size_t c = class_of(before, 112);
-  std::thread worker([&] {
+TEST_CASE("an idle live thread's current and other pages are counted exactly") {
+  constexpr int kN = 1500;  // several pages of 112 bytes: the first ones full, the last current
+  // It frees 100 blocks, then idles: on its current page (every other of the last 200),
+  // or on its first pages (counted in the page alone: read_stats adds what the heap lags).
+  for (int first : {kN - 200, 0}) {
+    CAPTURE(first);
+    int step = first == 0 ? 1 : 2;
+    fp_stats before = stats();
+    std::size_t c = class_of(before, 112);
     std::vector<void*> blocks;
-    for (int i = 0; i < kN; ++i) blocks.push_back(std::malloc(112));
-    for (int i = kN - 200; i < kN; i += 2) std::free(blocks[i]);  // on its current page
-    std::unique_lock lock(m);
-    ready = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return done; });  // idle, alive, owning its heap
-    for (int i = 0; i < kN - 200; ++i) std::free(blocks[i]);
-    for (int i = kN - 199; i < kN; i += 2) std::free(blocks[i]);
-  });
-  {
-    std::unique_lock lock(m);
-    cv.wait(lock, [&] { return ready; });
+    with_idle_thread(
+        [&] {
+          for (int i = 0; i < kN; ++i) blocks.push_back(std::malloc(112));
+          for (int i = first; i < first + 100 * step; i += step) std::free(blocks[i]);
+          for (int i = first; i < first + 100 * step; i += step) blocks[i] = nullptr;
+        },
+        [&] {
+          CHECK(stats().classes[c].blocks_in_use == before.classes[c].blocks_in_use + kN - 100);
+        },
+        [&] {
+          for (void* p : blocks) std::free(p);
+        });
+    CHECK(stats().classes[c].blocks_in_use == before.classes[c].blocks_in_use);
   }
-  fp_stats idle = stats();
-  CHECK(idle.classes[c].blocks_in_use == before.classes[c].blocks_in_use + kN - 100);
-  {
-    std::lock_guard lock(m);
-    done = true;
-  }
-  cv.notify_all();
-  worker.join();
-  CHECK(stats().classes[c].blocks_in_use == before.classes[c].blocks_in_use);
-}
-
-TEST_CASE("an idle live thread's frees into its other pages are counted exactly") {
-  constexpr int kN = 1500;  // several pages of 112 bytes; the first ones full
-  std::mutex m;
-  std::condition_variable cv;
-  bool ready = false, done = false;
-  fp_stats before = stats();
-  std::size_t c = class_of(before, 112);
-  std::thread worker([&] {
-    std::vector<void*> blocks;
-    for (int i = 0; i < kN; ++i) blocks.push_back(std::malloc(112));
-    for (int i = 0; i < 100; ++i) std::free(blocks[i]);  // not the current page
-    std::unique_lock lock(m);
-    ready = true;
-    cv.notify_all();
-    cv.wait(lock, [&] { return done; });  // idle, alive, owning its heap
-    for (int i = 100; i < kN; ++i) std::free(blocks[i]);
-  });
-  {
-    std::unique_lock lock(m);
-    cv.wait(lock, [&] { return ready; });
-  }
-  fp_stats idle = stats();
-  CHECK(idle.classes[c].blocks_in_use == before.classes[c].blocks_in_use + kN - 100);
-  {
-    std::lock_guard lock(m);
-    done = true;
-  }
-  cv.notify_all();
-  worker.join();
-  CHECK(stats().classes[c].blocks_in_use == before.classes[c].blocks_in_use);
 }
 
 TEST_CASE("malloc_trim says whether memory went back") {
