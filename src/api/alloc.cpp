@@ -167,19 +167,21 @@ void free_slow(void* p) noexcept {
     heap::send_remote(owner, p);  // a big block is not held back in a batch
 }
 
-// Not my current page. Every block is checked first: a block start (free_fast has found
-// the page, so the pointer is fastpool's) and not free already (its tag). Then: another
-// page of mine that is not full takes a counted push (its span goes back when that was
-// its last block); a small block of another heap goes into this thread's remote batch,
-// tagged. Anything else, including every misuse: free_slow.
+// Not a page under my thread word. Every block is checked first: a block start (free_fast
+// has found the page, so the pointer is fastpool's) and not free already (its tag). Then:
+// a page of my heap under its word is claimed and takes a counted push (its span goes
+// back when that was its last block); a small block of another heap goes into this
+// thread's remote batch, tagged. Anything else, including every misuse: free_slow.
 void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexcept {
+  auto self = reinterpret_cast<std::uintptr_t>(tls_heap);
   Heap* heap = pg->heap;  // null for the sentinel and huge blocks
   if (FP_LIKELY(pg->kind == PageKind::small && is_small_block_start(pg, p))) {
     const PageFreeList& list = pg->pool.free_list();
     if (FP_UNLIKELY(list.is_tagged(p))) bad_free("free(): double free", p);
-    if (FP_LIKELY(is_counted_by(owner, tls_heap))) {  // an adopted heap's page: claim it
-      if (owner != counted_word(tls_heap))
-        pg->owner.store(counted_word(tls_heap), std::memory_order_relaxed);
+    // My heap's page under the heap's word (an adopted heap's, not freed into since): from
+    // now on under mine, for the fast path. (Pages under my word never come here.)
+    if (FP_LIKELY(owner == (self | kOwnerCounted))) {
+      pg->owner.store(counted_word(tls_heap), std::memory_order_relaxed);
       pg->pool.deallocate(p);
       --pg->accounted;  // heap::account, unrolled: one block fewer
       bump(tls_heap->stats.classes[pg->size_class].used, -1);

@@ -118,9 +118,13 @@ FP_FAST_PATH void free_fast(void* p) noexcept {
 // is live to the core, so its page stays put).
 // REQUIRES: p is the start of a live small block of page pg.
 FP_FAST_PATH void free_validated(void* p, Page* pg) noexcept {
-  auto owner = pg->owner.load(std::memory_order_relaxed);
-  if (FP_LIKELY(is_thread_owner(owner))) return pg->pool.push_uncounted(p);
-  free_other_page(p, pg, owner);
+  std::uintptr_t held = owner_distance(pg->owner.load(std::memory_order_relaxed));
+  if (FP_LIKELY(held <= kOwnerCounted)) {  // as in free_fast
+    if (FP_UNLIKELY(pg->pool.push_counting(p, static_cast<std::uint32_t>(held))))
+      free_emptied(p, pg, held);
+    return;
+  }
+  free_other_page(p, pg, pg->owner.load(std::memory_order_relaxed));
 }
 
 }  // namespace fastpool
