@@ -187,7 +187,8 @@ void release_kept_pages(Heap* h, std::uint64_t now, bool now_too) noexcept {
   h->kept_since_ms = 0;
   for (int c = 0; c < kClassCount; ++c) {
     Page* pg = h->classes[c].current();
-    if (pg != nullptr && is_counted_by(pg->owner.load(std::memory_order_relaxed), h) &&
+    if (pg != nullptr &&
+        (pg->owner.load(std::memory_order_relaxed) & kOwnerFlags) == kOwnerCounted &&
         pg->pool.unused())
       page_emptied(h, pg, true);
   }

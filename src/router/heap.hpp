@@ -118,10 +118,6 @@ inline std::uintptr_t counted_word(const Heap* h) noexcept {
   auto base = h == tls_heap ? thread_owner_word() : reinterpret_cast<std::uintptr_t>(h);
   return base | kOwnerCounted;
 }
-// True when `owner` is either counted word of h (the caller's, if h is its heap).
-inline bool is_counted_by(std::uintptr_t owner, const Heap* h) noexcept {
-  return owner == (reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted) || owner == counted_word(h);
-}
 
 // The direct table: tls_direct[size] is the current page of the class serving that size
 // (up to kDirectMax), or g_empty_page; never null, so the malloc fast path needs no check. It
