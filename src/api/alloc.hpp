@@ -88,24 +88,26 @@ FP_SLOW_PATH void free_other_page(void* p, Page* pg, std::uintptr_t owner) noexc
 // goes back (held == kOwnerCounted), or (0) a current page's stale count gets its mark
 // again. p, first: the fast path keeps the block and the record where they came.
 FP_COLD void free_emptied(void* p, Page* pg, std::uintptr_t held) noexcept;
-// A free into the current page that failed the fast checks: aborts with the message
-// validated_page_of gives.
+// A free into a page under the caller's thread word that failed the fast checks: aborts
+// with the message validated_page_of gives.
 [[noreturn]] FP_COLD void bad_current_free(void* p) noexcept;
 
 // A block of a page the calling thread holds (owner word: its thread word, or that
-// | kOwnerCounted, segment/page.hpp) is pushed after two checks: it starts a block (one
-// multiply), and its second word is not the page's free tag (engine/free_list.hpp), i.e.
-// it is not free already. The current page's push is uncounted, another page's counted;
-// which of the two is data, not a branch: frees of random lifetimes hit either at random.
-// The statistics learn of counted frees later (HeapStats).
-FP_FAST_PATH void free_fast(void* p) noexcept {
-  if constexpr (kCheckedFree) check_free(p);
-  Page* pg = page_of(p);  // NULL and foreign pointers find the sentinel, owned by no heap
+// | kOwnerCounted, segment/page.hpp) is pushed after two checks (`kCheck`): it starts a
+// block (one multiply), and its second word is not the page's free tag
+// (engine/free_list.hpp), i.e. it is not free already. The current page's push is
+// uncounted, another page's counted; which of the two is data, not a branch: frees of
+// random lifetimes hit either at random. The statistics learn of counted frees later
+// (HeapStats). Every other page: free_other_page.
+template <bool kCheck>
+FP_FAST_PATH void free_into(void* p, Page* pg) noexcept {
   std::uintptr_t held = owner_distance(pg->owner.load(std::memory_order_relaxed));
   if (FP_LIKELY(held <= kOwnerCounted)) {  // 0: my current page, 1: another of mine
-    auto off = static_cast<std::uint64_t>(static_cast<char*>(p) - pg->pool.start());
-    if (FP_UNLIKELY(!is_block_offset(pg, off) || pg->pool.free_list().is_tagged(p)))
-      bad_current_free(p);
+    if constexpr (kCheck) {
+      auto off = static_cast<std::uint64_t>(static_cast<char*>(p) - pg->pool.start());
+      if (FP_UNLIKELY(!is_block_offset(pg, off) || pg->pool.free_list().is_tagged(p)))
+        bad_current_free(p);
+    }
     if (FP_UNLIKELY(pg->pool.push_counting(p, static_cast<std::uint32_t>(held))))
       free_emptied(p, pg, held);
     return;
@@ -113,18 +115,17 @@ FP_FAST_PATH void free_fast(void* p) noexcept {
   free_other_page(p, pg, pg->owner.load(std::memory_order_relaxed));
 }
 
+FP_FAST_PATH void free_fast(void* p) noexcept {
+  if constexpr (kCheckedFree) check_free(p);
+  free_into<true>(p, page_of(p));  // NULL and foreign pointers find the sentinel: no owner
+}
+
 // free_fast for a block whose record the caller holds and has validated (the hardened
 // layer's quarantine: it checked the block when it was released, and a block it holds
 // is live to the core, so its page stays put).
 // REQUIRES: p is the start of a live small block of page pg.
 FP_FAST_PATH void free_validated(void* p, Page* pg) noexcept {
-  std::uintptr_t held = owner_distance(pg->owner.load(std::memory_order_relaxed));
-  if (FP_LIKELY(held <= kOwnerCounted)) {  // as in free_fast
-    if (FP_UNLIKELY(pg->pool.push_counting(p, static_cast<std::uint32_t>(held))))
-      free_emptied(p, pg, held);
-    return;
-  }
-  free_other_page(p, pg, pg->owner.load(std::memory_order_relaxed));
+  free_into<false>(p, pg);
 }
 
 }  // namespace fastpool
