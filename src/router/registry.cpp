@@ -33,6 +33,11 @@ pthread_mutex_t g_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 Heap* g_all_heaps = nullptr;
 using HeapList = engine::ChunkList<Heap, &Heap::next_abandoned, &Heap::prev_abandoned>;
 HeapList g_abandoned;  // guarded by g_heaps_lock
+// Abandoned heaps a tidy or trim holds privately (guarded by g_heaps_lock): a new thread
+// waits for one to come back (g_heaps_back) rather than make a heap of its own, or every
+// thread started while trims run would add one for good.
+std::size_t g_held_privately = 0;
+pthread_cond_t g_heaps_back = PTHREAD_COND_INITIALIZER;
 std::size_t g_heap_count = 0;
 std::atomic<std::uint64_t> g_trims{0};
 
@@ -140,14 +145,27 @@ void fork_child() noexcept {
         h->spans.lock.reset();
         h->big_pop_lock.reset();
         if (h == tls_heap) return;
+        // Counted (h is not tls_heap: the heap's word) and accounted: the free lists
+        // are whole, every push and pop being one store the fork saw or did not.
         for (Page* cur : h->current)
           if (is_current_word(cur->owner.load(std::memory_order_relaxed)))
-            cur->owner.store(reinterpret_cast<std::uintptr_t>(h) | kOwnerCounted,
-                             std::memory_order_relaxed);
+            heap::make_counted(h, cur);
         heap::release_counted_words(h);  // and its other pages
       },
       nullptr);
   pthread_mutex_init(&g_heaps_lock, nullptr);
+  // Heaps a tidy or trim of another thread held are lost to the child, as that thread is.
+  pthread_cond_init(&g_heaps_back, nullptr);
+  g_held_privately = 0;
+}
+
+// Abandoned heaps held privately back on the list, for threads waiting to adopt one.
+void give_back(HeapList& held) noexcept {
+  pthread_mutex_lock(&g_heaps_lock);
+  g_held_privately -= held.size();
+  while (Heap* h = held.pop_front()) g_abandoned.push_back(h);
+  pthread_cond_broadcast(&g_heaps_back);
+  pthread_mutex_unlock(&g_heaps_lock);
 }
 
 }  // namespace
@@ -164,6 +182,10 @@ Heap* init_thread() noexcept {
   global_init();
   pthread_mutex_lock(&g_heaps_lock);
   Heap* h = g_abandoned.pop_front();
+  while (h == nullptr && g_held_privately > 0) {
+    pthread_cond_wait(&g_heaps_back, &g_heaps_lock);
+    h = g_abandoned.pop_front();
+  }
   if (h == nullptr) h = new_heap_locked();
   pthread_mutex_unlock(&g_heaps_lock);
   if (h == nullptr) return nullptr;
@@ -185,6 +207,7 @@ void tidy_abandoned(int budget) noexcept {
   HeapList taken;  // held privately meanwhile: no thread adopts them
   if (pthread_mutex_trylock(&g_heaps_lock) != 0) return;
   for (Heap* h; budget-- > 0 && (h = g_abandoned.pop_front()) != nullptr;) taken.push_back(h);
+  g_held_privately += taken.size();
   pthread_mutex_unlock(&g_heaps_lock);
   if (taken.empty()) return;
   std::uint64_t now = os::now_ms();
@@ -193,9 +216,7 @@ void tidy_abandoned(int budget) noexcept {
     heap::release_kept_pages(h, now, false);
     spans::purge_due(h, now, 8);
   });
-  pthread_mutex_lock(&g_heaps_lock);
-  while (Heap* h = taken.pop_front()) g_abandoned.push_back(h);
-  pthread_mutex_unlock(&g_heaps_lock);
+  give_back(taken);
 }
 
 bool trim_all() noexcept {
@@ -211,15 +232,14 @@ bool trim_all() noexcept {
   pthread_mutex_lock(&g_heaps_lock);
   HeapList list = g_abandoned;
   g_abandoned = HeapList{};
+  g_held_privately += list.size();
   pthread_mutex_unlock(&g_heaps_lock);
   std::uint64_t now = os::now_ms();
   list.for_each([now](Heap* h) {
     collect_remote(h);
     heap::release_kept_pages(h, now, true);
   });
-  pthread_mutex_lock(&g_heaps_lock);
-  while (Heap* h = list.pop_front()) g_abandoned.push_back(h);
-  pthread_mutex_unlock(&g_heaps_lock);
+  give_back(list);
   // Every heap's free spans go back now, under its span lock, whoever owns it; live
   // owners are asked to collect their remote frees and drop empty pages on their next
   // slow call.

@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -213,6 +214,19 @@ TEST_CASE("frees into a thread's other pages are counted inline; its word leaves
   CHECK(first->owner.load() == (reinterpret_cast<std::uintptr_t>(heap) | kOwnerCounted));
   CHECK(first->accounted == first->pool.used());
   for (void* p : live) fp_free(p);
+}
+
+TEST_CASE("threads started while trims hold the abandoned heaps wait for one, not make one") {
+  std::thread([] { fp_free(fp_malloc(64)); }).join();  // at least one heap abandoned
+  std::size_t before = heap::heap_count();
+  std::atomic<bool> stop{false};
+  std::thread trimmer([&] {
+    while (!stop.load()) fp_collect();
+  });
+  for (int i = 0; i < 300; ++i) std::thread([] { fp_free(fp_malloc(64)); }).join();
+  stop = true;
+  trimmer.join();
+  CHECK(heap::heap_count() <= before + 2);
 }
 
 TEST_CASE("the heap's clock (the vDSO's clock_gettime) reads CLOCK_MONOTONIC") {

@@ -59,6 +59,12 @@ std::string stderr_of(F f) {
   return out;
 }
 
+std::vector<void*> malloc_many(int n, std::size_t size) {
+  std::vector<void*> blocks;
+  for (int i = 0; i < n; ++i) blocks.push_back(std::malloc(size));
+  return blocks;
+}
+
 // Runs `busy` on a thread that then stays alive and idle, owning its heap, while
 // `observe` runs here; then `rest` on that thread, and joins it.
 template <class Busy, class Observe, class Rest>
@@ -195,7 +201,7 @@ TEST_CASE("an idle live thread's current and other pages are counted exactly") {
     std::vector<void*> blocks;
     with_idle_thread(
         [&] {
-          for (int i = 0; i < kN; ++i) blocks.push_back(std::malloc(112));
+          blocks = malloc_many(kN, 112);
           for (int i = first; i < first + 100 * step; i += step) std::free(blocks[i]);
           for (int i = first; i < first + 100 * step; i += step) blocks[i] = nullptr;
         },
@@ -207,6 +213,29 @@ TEST_CASE("an idle live thread's current and other pages are counted exactly") {
         });
     CHECK(stats().classes[c].blocks_in_use == before.classes[c].blocks_in_use);
   }
+}
+
+TEST_CASE("a forked child counts the blocks its parent's other threads held") {
+  constexpr int kN = 300;  // 112-byte blocks on the thread's current page, kept live
+  fp_stats before = stats();
+  std::size_t c = class_of(before, 112);
+  std::vector<void*> blocks;
+  with_idle_thread([&] { blocks = malloc_many(kN, 112); },
+                   [&] {
+                     pid_t pid = fork();
+                     if (pid == 0) {  // that thread is gone here; its current page is counted on
+                       bool exact =
+                           stats().classes[c].blocks_in_use == before.classes[c].blocks_in_use + kN;
+                       _exit(exact ? 0 : 1);
+                     }
+                     int status = 0;
+                     REQUIRE(waitpid(pid, &status, 0) == pid);
+                     CHECK(WIFEXITED(status));
+                     CHECK(WEXITSTATUS(status) == 0);
+                   },
+                   [&] {
+                     for (void* p : blocks) std::free(p);
+                   });
 }
 
 TEST_CASE("malloc_trim says whether memory went back") {
