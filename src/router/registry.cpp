@@ -159,6 +159,14 @@ void fork_child() noexcept {
   g_held_privately = 0;
 }
 
+// Up to `max` abandoned heaps, from the front, into `held`: held privately from now on.
+// REQUIRES: g_heaps_lock held.
+void take_abandoned(HeapList& held, std::size_t max) noexcept {
+  std::size_t before = held.size();
+  for (Heap* h; held.size() < max && (h = g_abandoned.pop_front()) != nullptr;) held.push_back(h);
+  g_held_privately += held.size() - before;
+}
+
 // Abandoned heaps held privately back on the list, for threads waiting to adopt one.
 void give_back(HeapList& held) noexcept {
   pthread_mutex_lock(&g_heaps_lock);
@@ -204,10 +212,9 @@ void release_after_exit() noexcept {
 }
 
 void tidy_abandoned(int budget) noexcept {
-  HeapList taken;  // held privately meanwhile: no thread adopts them
+  HeapList taken;  // held privately meanwhile: a new thread waits for them
   if (pthread_mutex_trylock(&g_heaps_lock) != 0) return;
-  for (Heap* h; budget-- > 0 && (h = g_abandoned.pop_front()) != nullptr;) taken.push_back(h);
-  g_held_privately += taken.size();
+  take_abandoned(taken, static_cast<std::size_t>(budget > 0 ? budget : 0));
   pthread_mutex_unlock(&g_heaps_lock);
   if (taken.empty()) return;
   std::uint64_t now = os::now_ms();
@@ -228,18 +235,25 @@ bool trim_all() noexcept {
     collect_remote(self);
     maintain(self, true);
   }
-  // Abandoned heaps, held privately meanwhile: what others freed into them comes home.
+  // Abandoned heaps, a few at a time held privately (a new thread waits for one at most
+  // that long): what others freed into them comes home. Once round the list.
   pthread_mutex_lock(&g_heaps_lock);
-  HeapList list = g_abandoned;
-  g_abandoned = HeapList{};
-  g_held_privately += list.size();
+  std::size_t left = g_abandoned.size();
   pthread_mutex_unlock(&g_heaps_lock);
   std::uint64_t now = os::now_ms();
-  list.for_each([now](Heap* h) {
-    collect_remote(h);
-    heap::release_kept_pages(h, now, true);
-  });
-  give_back(list);
+  while (left > 0) {
+    HeapList batch;
+    pthread_mutex_lock(&g_heaps_lock);
+    take_abandoned(batch, left < 8 ? left : 8);
+    left -= batch.size();
+    pthread_mutex_unlock(&g_heaps_lock);
+    if (batch.empty()) break;
+    batch.for_each([now](Heap* h) {
+      collect_remote(h);
+      heap::release_kept_pages(h, now, true);
+    });
+    give_back(batch);
+  }
   // Every heap's free spans go back now, under its span lock, whoever owns it; live
   // owners are asked to collect their remote frees and drop empty pages on their next
   // slow call.
