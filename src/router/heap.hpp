@@ -84,6 +84,9 @@ struct Heap {
   // again after that (a buffer cycled, not one outgrown), so its page now stays. Owner only.
   std::uint64_t idle_released = 0;
   std::uint64_t idle_kept = 0;
+  // `seen`: its current page was idle when a page of a class of many blocks last asked for
+  // memory (release_idle_current lets it go the second time). Owner only.
+  std::uint64_t idle_seen = 0;
   std::uint32_t slow_calls = 0;
   std::uint64_t next_maintenance_ms = 0;
   // Abandoned with its empty current pages kept at the front of their class queues

@@ -25,22 +25,35 @@ constexpr std::uint64_t few_block_bit(int c) {
 // back (under the span lock: once its lock is let go, a segment may be trimmed away). A
 // class that asks for a page again after it lost one keeps its pages from then on
 // (Heap::idle_kept). Bounded: at most 49 classes, a walk of a few free blocks each.
-// Returns true when a page that can serve the span went back resident.
-bool release_idle_current(Heap* h, int count, int except) noexcept {
+// For a page of a class of many blocks (`small_page`) a page goes back only the second time
+// it is found idle (Heap::idle_seen): a block just freed there stays a freed block of its
+// class, so that a second free of it (another thread's, say) is still caught as a double
+// free, not taken for the first block of the new page carved over it. Returns true when a
+// page that can serve the span went back resident.
+bool release_idle_current(Heap* h, int count, int except, bool small_page) noexcept {
   if (h != tls_heap) return false;  // an abandoned heap has no current pages
   bool kept_one = false;
   for (int c = kFirstFewBlockClass; c < kClassCount; ++c) {
     Page* pg = h->current[c];
     if (pg == &g_empty_page || c == except || (h->idle_kept & few_block_bit(c)) != 0) continue;
     pg->pool.recount_used();
-    if (!pg->pool.unused()) continue;
+    const std::uint64_t bit = few_block_bit(c);
+    if (!pg->pool.unused()) {
+      h->idle_seen &= ~bit;
+      continue;
+    }
+    if (small_page && (h->idle_seen & bit) == 0) {
+      h->idle_seen |= bit;
+      continue;
+    }
+    h->idle_seen &= ~bit;
     bool keep = !kept_one && pg->slice_count >= count;
     kept_one |= keep;
     make_counted(h, pg);
     h->current[c] = &g_empty_page;
     page_emptied(h, pg, !keep);
     refresh_direct(h, c);
-    h->idle_released |= few_block_bit(c);
+    h->idle_released |= bit;
   }
   return kept_one;
 }
@@ -51,7 +64,8 @@ Page* take_span(Heap* h, int count, PageKind kind, bool* zeroed, int size_class)
   if (size_class >= kFirstFewBlockClass && (h->idle_released & few_block_bit(size_class)) != 0)
     h->idle_kept |= few_block_bit(size_class);
   if (Page* pg = spans::take(h, count, kind, zeroed, true)) return pg;
-  if (release_idle_current(h, count, size_class))
+  const bool small_page = kind == PageKind::small && size_class < kFirstFewBlockClass;
+  if (release_idle_current(h, count, size_class, small_page))
     if (Page* pg = spans::take(h, count, kind, zeroed, true)) return pg;
   return spans::take(h, count, kind, zeroed);
 }

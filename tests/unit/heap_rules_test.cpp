@@ -1302,3 +1302,29 @@ TEST_CASE(
                    << " per thread)");
   CHECK_MESSAGE(per_thread < 2.5, per_thread << " mappings per thread");
 }
+
+TEST_CASE("26. buffers of 8-512 KiB, all freed, make room for small blocks that follow") {
+  // The freed buffers' idle pages go back to the spans when small pages need memory, but
+  // only when asked a second time (a just-freed block stays a freed block of its class, so
+  // that its double free is caught: tests/security, owner_then_thread): small blocks of
+  // about the buffers' size must still land there, not on fresh memory beside them.
+  if (!in_fresh_process("--test-case=26.*")) return;
+  std::size_t base = trimmed_rss();
+  void* buffers[64];
+  std::size_t count = 0, total = 0;
+  for (std::size_t n = 8 * KiB; n <= 512 * KiB; n = n * 6 / 5, ++count) {
+    buffers[count] = memset(malloc(opaque(n)), 1, n);
+    total += n;
+  }
+  for (std::size_t i = 0; i < count; ++i) free(buffers[i]);
+  constexpr std::size_t kSmall = 65536, kSize = 64;
+  static void* small[kSmall];
+  for (void*& p : small) p = memset(malloc(opaque(kSize)), 2, kSize);
+  long long growth = rss_growth(base);
+  for (void* p : small) free(p);
+  // Without the reuse: the small blocks and the buffers, ~7 MiB.
+  MESSAGE(mib(total) << " MiB of buffers freed, then " << mib(kSmall * kSize)
+                     << " MiB of small blocks: RSS +" << mib(growth) << " MiB");
+  CHECK_MESSAGE(growth < static_cast<long long>(kSmall * kSize + total / 2),
+                "+" << mib(growth) << " MiB");
+}
