@@ -34,6 +34,8 @@ ROWS = [
     ("thread-waves", None),
     ("many-large-live", "worst_us"),
     ("big-heap-worst-malloc", "worst_us"),
+    ("small-heap", None),
+    ("idle-threads", "kb_per_thread"),
 ]
 
 # What the extra figure is, per row (the key alone does not say when the RSS was read).
@@ -43,6 +45,7 @@ EXTRA_LABELS = {
     "idle-trim": "RSS after malloc_trim(0), worker idle",
     "many-large-live": "worst malloc(1 MiB), least of the rounds",
     "big-heap-worst-malloc": "worst malloc(40000), least of the rounds",
+    "idle-threads": "RSS each waiting thread adds",
 }
 
 NAMES = [name for name, _ in ROWS]
@@ -79,6 +82,8 @@ def parse_extra(stdout, key):
 def fmt_extra(key, value):
     if key == "rss_after_kb":
         return report.fmt_bytes(value * 1024)
+    if key == "kb_per_thread":
+        return f"{value:.1f} KiB"
     if key == "worst_us":
         return f"{value / 1000:.2f} ms" if value >= 1000 else f"{value:.1f} µs"
     return f"{value:g}"

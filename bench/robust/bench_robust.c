@@ -26,6 +26,11 @@
  *                          single malloc of the pairs)
  *   big-heap-worst-malloc  2 GiB live in 1-64 KiB blocks (first bytes written), then 100000
  *                          malloc(40000)+free pairs; prints worst_us
+ *   small-heap             a small program: 300 KB live in 16-512 B blocks (written), a third
+ *                          freed and allocated again; its peak RSS is the row's figure
+ *   idle-threads           64 threads each allocate and write one block of each of 6 sizes
+ *                          (16-512 B) and wait; prints kb_per_thread (the RSS they added,
+ *                          per thread: stack, thread state and the allocator's share)
  * --scale=F multiplies the work (counts, or the bytes where the shape is about bytes);
  * bench/run.py --quick uses F < 1. Sizes of single blocks never scale.
  *
@@ -490,7 +495,60 @@ static int big_heap_worst_malloc(void) {
   return worst_latency((size_t)-1, scaled(2 * GiB), 1 * KiB, 64 * KiB, 40000, scaled(100000));
 }
 
-/* --------------------------------------------------------------------------------------- */
+/* ---- 12. small-heap ------------------------------------------------------------------ */
+static int small_heap(void) {
+  enum { kMax = 8192 };
+  static void* blocks[kMax];
+  size_t n = 0, live = 0;
+  const size_t target = scaled(300 * KiB);
+  rng_t rng = {12};
+  while (live < target && n < kMax) {
+    size_t size = rng_range(&rng, 16, 512);
+    blocks[n++] = new_block(size);
+    live += size;
+  }
+  for (size_t i = 0; i < n; i += 3) {
+    free_block(blocks[i]);
+    blocks[i] = new_block(rng_range(&rng, 16, 512));
+  }
+  for (size_t i = 0; i < n; ++i) free_block(blocks[i]);
+  return 0;
+}
+
+/* ---- 13. idle-threads ----------------------------------------------------------------- */
+enum { kIdleThreads = 64, kIdleSizes = 6 };
+static pthread_barrier_t idle_ready, idle_done;
+
+static void* idle_thread(void* arg) {
+  (void)arg;
+  void* held[kIdleSizes];
+  for (int i = 0; i < kIdleSizes; ++i) held[i] = new_block((size_t)16 << i); /* 16..512 B */
+  pthread_barrier_wait(&idle_ready);
+  pthread_barrier_wait(&idle_done);
+  for (int i = 0; i < kIdleSizes; ++i) free_block(held[i]);
+  return NULL;
+}
+
+static int idle_threads(void) {
+  pthread_t tids[kIdleThreads];
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 64 * KiB);
+  check(pthread_barrier_init(&idle_ready, NULL, kIdleThreads + 1) == 0, "barrier");
+  check(pthread_barrier_init(&idle_done, NULL, kIdleThreads + 1) == 0, "barrier");
+  free_block(new_block(16)); /* the main thread's own allocator state comes first */
+  const long before = rss_kb();
+  for (size_t t = 0; t < kIdleThreads; ++t)
+    check(pthread_create(&tids[t], &attr, idle_thread, NULL) == 0, "pthread_create");
+  pthread_barrier_wait(&idle_ready);
+  const long during = rss_kb();
+  pthread_barrier_wait(&idle_done);
+  for (size_t t = 0; t < kIdleThreads; ++t) check(pthread_join(tids[t], NULL) == 0, "join");
+  pthread_attr_destroy(&attr);
+  printf("kb_per_thread=%.1f\n", (double)(during - before) / kIdleThreads);
+  return 0;
+}
+
 static int realloc_pingpong_huge(void) {
   return pingpong(3 * MiB, 10 * MiB);
 }
@@ -513,6 +571,8 @@ static const struct {
     {"thread-waves", thread_waves},
     {"many-large-live", many_large_live},
     {"big-heap-worst-malloc", big_heap_worst_malloc},
+    {"small-heap", small_heap},
+    {"idle-threads", idle_threads},
 };
 
 static int usage(const char* argv0) {
